@@ -1,0 +1,54 @@
+"""`digitlab ...`: one sub-command per module in this package.
+
+Each command module defines `add_parser(subparsers)`, which registers its
+flags and sets `func`, a function taking the parsed flags as keyword
+arguments (flags map one-to-one onto the library's keyword arguments). A
+user's mistake (`DigitlabError`, a missing file) prints one line to stderr and
+exits with status 2; Ctrl-C exits with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from digitlab import __version__
+from digitlab.errors import DigitlabError
+
+COMMANDS = (
+    "train",
+    "evaluate",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digitlab", description="Recognise handwritten digits: data, models, reports, serving."
+    )
+    parser.add_argument("--version", action="version", version=f"digitlab {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"digitlab.cli.{name}").add_parser(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = vars(build_parser().parse_args(argv))
+    func = args.pop("func")
+    args.pop("command")
+    try:
+        return func(**args) or 0
+    except DigitlabError as exc:
+        print(f"digitlab: error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"digitlab: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `digitlab ... | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("digitlab: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,128 @@
+"""One `.npz` per model, read with `allow_pickle=False`.
+
+The file holds named weight arrays plus `__meta__`, a JSON string:
+
+    {"format": "digitlab-model", "version": 1,
+     "engine": "numpy", "kind": "MLPClassifier",     # which class rebuilds it
+     "params": {...},                                  # its get_params()
+     "info": {"input_shape": [28, 28], "classes": [...], "dataset": ..., ...}}
+
+Each engine module (see `registry.ENGINE_MODULES`) lists the classes it can
+rebuild in `CODECS`: kind -> `Codec(cls, encode, decode)`, where
+`encode(model) -> (params, arrays)` and
+`decode(params, arrays, trust) -> model`.
+Only those classes can be named by a file, so a file cannot make us import or
+run anything else. A scikit-learn model that has no pickle-free form (SVC,
+random forest) is stored as pickle bytes inside the `.npz`; reading it back
+needs `trust=True` (`--trust` on the CLI), because unpickling runs code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import zipfile
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from digitlab.errors import DigitlabError
+from digitlab.files import atomic_path
+
+FORMAT = "digitlab-model"
+VERSION = 1
+META_KEY = "__meta__"
+
+
+class Codec(NamedTuple):
+    cls: type
+    encode: Callable  # model -> (params: dict, arrays: dict[str, ndarray])
+    decode: Callable  # (params, arrays, trust: bool) -> model
+
+
+def save_model(model, path, info: dict | None = None) -> Path:
+    """Write a fitted `model` to `path` (.npz) atomically; `info` is free JSON metadata."""
+    engine, kind = _describe(model)
+    params, arrays = _codec(engine, kind).encode(model)
+    meta = {"format": FORMAT, "version": VERSION, "engine": engine, "kind": kind,
+            "params": params, "info": info or {}}
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:  # a file object, so numpy does not append ".npz"
+            np.savez(f, **{META_KEY: np.array(json.dumps(meta, default=_plain))}, **arrays)
+    return path
+
+
+def load_model(path, *, trust: bool = False):
+    """Read a model; return `(model, info)`.
+
+    `path` is a model `.npz`, a run folder (its `model.npz`), or a folder of
+    learners' weights `W1.npy, b1.npy, ...` (see `npydir.py`).
+    """
+    path = Path(path)
+    if path.is_dir():
+        if not (path / "model.npz").is_file():
+            from digitlab.models.npydir import load_npy_dir
+
+            return load_npy_dir(path)
+        path = path / "model.npz"
+    meta, arrays = _read(path)
+    decode = _codec(meta["engine"], meta["kind"]).decode
+    try:
+        model = decode(meta["params"], arrays, trust)
+    except DigitlabError:
+        raise
+    except Exception as exc:  # a file whose arrays do not fit its class
+        raise DigitlabError(f"{path}: model file is damaged ({type(exc).__name__}: {exc})") from exc
+    return model, meta["info"]
+
+
+def read_model_info(path) -> dict:
+    """The metadata of a model file, without rebuilding the model."""
+    meta, _ = _read(path)
+    return meta
+
+
+def _read(path) -> tuple[dict, dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise DigitlabError(f"{path}: no such model file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        meta = json.loads(str(arrays.pop(META_KEY)))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise DigitlabError(f"{path}: not a digitlab model file ({exc})") from exc
+    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise DigitlabError(f"{path}: not a digitlab model file (format {meta.get('format')!r})")
+    return meta, arrays
+
+
+def _describe(model) -> tuple[str, str]:
+    """(engine, kind) of a model, from the engine modules already imported."""
+    from digitlab.models.registry import ENGINE_MODULES
+
+    for engine, module_name in ENGINE_MODULES.items():
+        for kind, codec in getattr(sys.modules.get(module_name), "CODECS", {}).items():
+            if type(model) is codec.cls:
+                return engine, kind
+    raise DigitlabError(f"cannot store a {type(model).__name__} as a digitlab model file")
+
+
+def _codec(engine: str, kind: str) -> Codec:
+    from digitlab.models.registry import engine_module
+
+    codecs = getattr(engine_module(engine), "CODECS", {})
+    if kind not in codecs:
+        raise DigitlabError(f"engine {engine!r} cannot store or rebuild a {kind!r} model")
+    return codecs[kind]
+
+
+def _plain(value):
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__} in model metadata")

@@ -1,0 +1,68 @@
+"""Every model by name, built as a scikit-learn estimator.
+
+Each engine is one module that exposes `MODELS` (name -> factory taking keyword
+parameters) and `CODECS` (how its classes are stored, see `modelfile`). The
+engines are imported only when asked for, so the core works without torch,
+keras or fastapi installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from digitlab.errors import DigitlabError
+
+ENGINE_MODULES = {
+    "sklearn": "digitlab.models.baselines",
+    "numpy": "digitlab.nn.models",
+    "torch": "digitlab.torch_engine.models",
+    "keras": "digitlab.keras_engine.models",
+}
+NETWORK_ENGINES = ("numpy", "torch", "keras")
+EXTRA_FOR_ENGINE = {"torch": "torch", "keras": "keras"}
+
+
+def engine_module(engine: str):
+    if engine not in ENGINE_MODULES:
+        raise DigitlabError(f"unknown engine {engine!r}; choose from {', '.join(ENGINE_MODULES)}")
+    try:
+        return importlib.import_module(ENGINE_MODULES[engine])
+    except ImportError as exc:
+        extra = EXTRA_FOR_ENGINE.get(engine, engine)
+        raise DigitlabError(
+            f"the {engine} engine needs an optional dependency ({exc.name or exc}): "
+            f"pip install 'digitlab[{extra}]'"
+        ) from exc
+
+
+def model_names(engine: str = "numpy") -> list[str]:
+    """The names `make_model` accepts for `engine` (baselines are always there)."""
+    names = set(engine_module("sklearn").MODELS)
+    try:
+        names |= set(engine_module(engine).MODELS)
+    except DigitlabError:
+        pass
+    return sorted(names)
+
+
+def make_model(name: str, engine: str = "numpy", **params):
+    """A fresh, unfitted estimator called `name`.
+
+    Baselines (`knn`, `logreg`, ...) are scikit-learn's whatever the engine;
+    networks (`mlp`, `cnn`, presets) are built by `engine`. `params` are the
+    estimator's own keyword arguments; an unknown one is a clear error.
+    """
+    baselines = engine_module("sklearn").MODELS
+    factories = baselines if name in baselines else engine_module(engine).MODELS
+    if name not in factories:
+        raise DigitlabError(
+            f"unknown model {name!r} for engine {engine!r}; choose from {', '.join(model_names(engine))}"
+        )
+    model = factories[name]()
+    valid = model.get_params(deep=False)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise DigitlabError(
+            f"model {name!r} does not take {', '.join(unknown)}; its parameters: {', '.join(sorted(valid))}"
+        )
+    return model.set_params(**params)

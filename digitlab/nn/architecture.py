@@ -1,0 +1,209 @@
+"""One architecture description, built by every engine (numpy, torch, keras).
+
+An architecture is plain JSON, so it is stored in model files as it is:
+
+    {"input_shape": [1, 28, 28],
+     "layers": [{"type": "flatten"},
+                {"type": "dense", "units": 128}, {"type": "relu"},
+                {"type": "dense", "units": 10}]}
+
+Models take X of shape (n, H*W) and reshape it to (n, *input_shape) first,
+so an MLP starts with `flatten` and a CNN with `conv2d`. The last layer gives
+logits; the loss (softmax cross-entropy by default) lives in the estimator.
+
+Layer types, their options (defaults filled by `validate`) and parameters.
+Parameters are named "{index}.{name}", like a torch `nn.Sequential` state_dict:
+
+    type        options                                    parameters (shapes)
+    dense       units, init="he"                           weight (in, out), bias (out,)
+    conv2d      filters, kernel_size, stride=1,            weight (out_c, in_c, k, k),
+                padding=0, init="he"                       bias (out_c,)
+    maxpool2d   pool_size=2, stride=None (= pool_size)
+    batchnorm   momentum=0.1, eps=1e-5                     weight, bias, running_mean,
+                (per feature on (n, F), per channel         running_var  (all (F,) or (C,))
+                on (n, C, H, W))
+    dropout     rate=0.5
+    flatten                                                (n, C, H, W) -> (n, C*H*W), C-major
+    relu, sigmoid, tanh, softmax, leaky_relu (negative_slope=0.01)
+
+Note the dense weight is (in, out), so `y = x @ W + b` reads like the maths;
+torch's nn.Linear keeps (out, in), and its converter transposes.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from digitlab.errors import DigitlabError
+
+LAYER_OPTIONS = {
+    "dense": {"units": None, "init": "he"},
+    "conv2d": {"filters": None, "kernel_size": None, "stride": 1, "padding": 0, "init": "he"},
+    "maxpool2d": {"pool_size": 2, "stride": None},
+    "batchnorm": {"momentum": 0.1, "eps": 1e-5},
+    "dropout": {"rate": 0.5},
+    "flatten": {},
+    "relu": {},
+    "leaky_relu": {"negative_slope": 0.01},
+    "sigmoid": {},
+    "tanh": {},
+    "softmax": {},
+}
+INITS = ("he", "xavier", "normal")
+ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+
+
+def validate(arch: dict) -> dict:
+    """A copy of `arch` with every option filled in; a clear error for anything unknown."""
+    if not isinstance(arch, dict) or "layers" not in arch or "input_shape" not in arch:
+        raise DigitlabError("an architecture is a dict with 'input_shape' and 'layers'")
+    layers = [_fill(i, layer) for i, layer in enumerate(arch["layers"])]
+    full = {"input_shape": [int(d) for d in arch["input_shape"]], "layers": layers}
+    output_shapes(full)  # raises when the layers do not fit together
+    return full
+
+
+def _fill(index: int, layer: dict) -> dict:
+    kind = layer.get("type")
+    if kind not in LAYER_OPTIONS:
+        raise DigitlabError(f"layer {index}: unknown type {kind!r}; choose from {', '.join(LAYER_OPTIONS)}")
+    defaults = LAYER_OPTIONS[kind]
+    unknown = set(layer) - set(defaults) - {"type"}
+    if unknown:
+        raise DigitlabError(f"layer {index} ({kind}): unknown option(s) {', '.join(sorted(unknown))}")
+    full = {"type": kind, **copy.deepcopy(defaults), **{k: v for k, v in layer.items() if k != "type"}}
+    missing = [name for name, value in full.items() if value is None and name != "stride"]
+    if missing:
+        raise DigitlabError(f"layer {index} ({kind}): missing option(s) {', '.join(missing)}")
+    if kind == "maxpool2d" and full["stride"] is None:
+        full["stride"] = full["pool_size"]
+    if full.get("init", "he") not in INITS:
+        raise DigitlabError(f"layer {index}: unknown init {full['init']!r}; choose from {', '.join(INITS)}")
+    return full
+
+
+def output_shapes(arch: dict) -> list[tuple[int, ...]]:
+    """The shape after each layer, batch dimension left out."""
+    shape = tuple(arch["input_shape"])
+    shapes = []
+    for index, layer in enumerate(arch["layers"]):
+        shape = _next_shape(index, layer, shape)
+        shapes.append(shape)
+    return shapes
+
+
+def _next_shape(index: int, layer: dict, shape: tuple) -> tuple:
+    kind = layer["type"]
+    if kind == "dense":
+        _expect_rank(index, kind, shape, 1)
+        return (layer["units"],)
+    if kind == "flatten":
+        size = 1
+        for d in shape:
+            size *= d
+        return (size,)
+    if kind in ("conv2d", "maxpool2d"):
+        _expect_rank(index, kind, shape, 3)
+        c, h, w = shape
+        k = layer["kernel_size"] if kind == "conv2d" else layer["pool_size"]
+        pad = layer.get("padding", 0)
+        out_h = (h + 2 * pad - k) // layer["stride"] + 1
+        out_w = (w + 2 * pad - k) // layer["stride"] + 1
+        if out_h < 1 or out_w < 1:
+            raise DigitlabError(f"layer {index} ({kind}): input {shape} is too small for size {k}")
+        return (layer["filters"] if kind == "conv2d" else c, out_h, out_w)
+    return shape
+
+
+def _expect_rank(index, kind, shape, rank):
+    if len(shape) != rank:
+        hint = " (add a 'flatten' layer first)" if kind == "dense" else ""
+        raise DigitlabError(f"layer {index} ({kind}) needs input of rank {rank}, got shape {shape}{hint}")
+
+
+def param_shapes(arch: dict) -> dict[str, tuple[int, ...]]:
+    """Every learned array and buffer, by name, in layer order."""
+    shapes = {}
+    shape = tuple(arch["input_shape"])
+    for index, layer in enumerate(arch["layers"]):
+        kind = layer["type"]
+        if kind == "dense":
+            shapes[f"{index}.weight"] = (shape[0], layer["units"])
+            shapes[f"{index}.bias"] = (layer["units"],)
+        elif kind == "conv2d":
+            k = layer["kernel_size"]
+            shapes[f"{index}.weight"] = (layer["filters"], shape[0], k, k)
+            shapes[f"{index}.bias"] = (layer["filters"],)
+        elif kind == "batchnorm":
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                shapes[f"{index}.{name}"] = (shape[0],)
+        shape = _next_shape(index, layer, shape)
+    return shapes
+
+
+def count_params(arch: dict) -> int:
+    """Trainable parameters (batch-norm running statistics are not counted)."""
+    total = 0
+    for name, shape in param_shapes(arch).items():
+        if not name.endswith(("running_mean", "running_var")):
+            size = 1
+            for d in shape:
+                size *= d
+            total += size
+    return total
+
+
+# -- the architectures the registry names -----------------------------------
+
+def mlp(hidden=(128, 64, 32), activation="relu", input_shape=(1, 28, 28), n_classes=10,
+        dropout=0.0, batchnorm=False, init=None) -> dict:
+    """Fully connected: flatten, then (dense, [batchnorm], activation, [dropout]) per hidden layer."""
+    if activation not in ACTIVATIONS:
+        raise DigitlabError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
+    init = init or ("he" if activation in ("relu", "leaky_relu") else "xavier")
+    layers = [{"type": "flatten"}]
+    for units in hidden:
+        layers.append({"type": "dense", "units": int(units), "init": init})
+        if batchnorm:
+            layers.append({"type": "batchnorm"})
+        layers.append({"type": activation})
+        if dropout:
+            layers.append({"type": "dropout", "rate": float(dropout)})
+    layers.append({"type": "dense", "units": n_classes, "init": "xavier"})
+    return validate({"input_shape": list(input_shape), "layers": layers})
+
+
+def cnn(channels=(32, 64), dense=128, input_shape=(1, 28, 28), n_classes=10,
+        dropout=0.25, batchnorm=True) -> dict:
+    """Per stage: two 3x3 convs (same padding) with batch-norm and ReLU, then 2x2 max-pool."""
+    layers = []
+    for c in channels:
+        for _ in range(2):
+            layers.append({"type": "conv2d", "filters": int(c), "kernel_size": 3, "padding": 1})
+            if batchnorm:
+                layers.append({"type": "batchnorm"})
+            layers.append({"type": "relu"})
+        layers.append({"type": "maxpool2d", "pool_size": 2})
+    layers.append({"type": "flatten"})
+    if dropout:
+        layers.append({"type": "dropout", "rate": float(dropout)})
+    layers += [{"type": "dense", "units": int(dense)}, {"type": "relu"}]
+    if dropout:
+        layers.append({"type": "dropout", "rate": float(dropout)})
+    layers.append({"type": "dense", "units": n_classes, "init": "xavier"})
+    return validate({"input_shape": list(input_shape), "layers": layers})
+
+
+def lenet5(input_shape=(1, 28, 28), n_classes=10) -> dict:
+    """LeCun et al. 1998, as usually rebuilt: conv 6@5x5 (pad 2), pool, conv 16@5x5, pool, 120, 84."""
+    layers = [
+        {"type": "conv2d", "filters": 6, "kernel_size": 5, "padding": 2}, {"type": "tanh"},
+        {"type": "maxpool2d", "pool_size": 2},
+        {"type": "conv2d", "filters": 16, "kernel_size": 5}, {"type": "tanh"},
+        {"type": "maxpool2d", "pool_size": 2},
+        {"type": "flatten"},
+        {"type": "dense", "units": 120, "init": "xavier"}, {"type": "tanh"},
+        {"type": "dense", "units": 84, "init": "xavier"}, {"type": "tanh"},
+        {"type": "dense", "units": n_classes, "init": "xavier"},
+    ]
+    return validate({"input_shape": list(input_shape), "layers": layers})

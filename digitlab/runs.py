@@ -1,0 +1,128 @@
+"""A training run: load data, fit a model, score it, and keep everything in a run folder.
+
+    runs/<name>/
+        settings.json     what was asked for: dataset, model, engine, parameters, seed
+        model.npz         the fitted model (see models/modelfile.py)
+        metrics.json      train and test scores, fit and predict seconds, parameter count
+        history.json      per-epoch history, for models that record one (`history_`)
+        predictions.npz   test images, labels and predicted probabilities
+        report.html       the run report, rebuilt any time by `digitlab report RUN`
+
+The folder is written under a temporary name and renamed when complete, so a
+run that fails or is interrupted leaves no half-written folder behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from digitlab import __version__
+from digitlab.data import load_dataset, stratified_subsample, to_features
+from digitlab.errors import DigitlabError
+from digitlab.files import write_json
+from digitlab.metrics import classification_metrics
+from digitlab.models import make_model, save_model
+
+
+def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", data_dir=None,
+          seed: int = 0, subsample: int | None = None, runs_dir="runs", run_name: str | None = None,
+          params: dict | None = None, log=print) -> dict:
+    """Train `model` on `dataset`'s train split, score it on the test split, write a run folder.
+
+    Returns the summary that `digitlab train --json` prints: the run folder,
+    settings and metrics.
+    """
+    data = load_dataset(dataset, data_dir=data_dir)
+    if data.test is None or data.test.labels is None:
+        raise DigitlabError(f"{dataset}: has no labelled test split to score on")
+    train_split = stratified_subsample(data.train, subsample, seed) if subsample else data.train
+    estimator = make_model(model, engine=engine, **(params or {}))
+    if "random_state" in estimator.get_params(deep=False):
+        estimator.set_params(random_state=seed)
+    settings = {"dataset": data.name, "model": model, "engine": engine, "seed": seed,
+                "subsample": subsample, "image_shape": list(data.image_shape),
+                "params": estimator.get_params(deep=False), "digitlab": __version__,
+                "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "command": " ".join(["digitlab", *sys.argv[1:]]) if sys.argv[0].endswith("digitlab") else None}
+
+    X_train, y_train = to_features(train_split.images), train_split.labels
+    X_test, y_test = to_features(data.test.images), data.test.labels
+    log(f"fitting {model} on {len(X_train)} {data.name} images {data.image_shape[0]}x{data.image_shape[1]} ...")
+    start = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    fit_seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    test_proba = estimator.predict_proba(X_test)
+    predict_seconds = time.perf_counter() - start
+    train_proba = estimator.predict_proba(X_train)
+    classes = estimator.classes_
+    metrics = {
+        "test": classification_metrics(y_test, test_proba, classes),
+        "train": classification_metrics(y_train, train_proba, classes),
+        "fit_seconds": fit_seconds,
+        "predict_seconds": predict_seconds,
+        "predict_images_per_second": len(X_test) / max(predict_seconds, 1e-9),
+        "n_params": count_parameters(estimator),
+    }
+    info = {"input_shape": list(data.image_shape), "classes": np.asarray(classes).tolist(),
+            "dataset": data.name, "model": model, "seed": seed,
+            "test_accuracy": metrics["test"]["accuracy"]}
+    run_dir = _write_run(Path(runs_dir), run_name or _default_name(data.name, model),
+                         settings, metrics, estimator, info,
+                         predictions={"images": data.test.images, "labels": y_test,
+                                      "proba": test_proba.astype(np.float32), "classes": classes})
+    return {"run": str(run_dir), "settings": settings, "metrics": metrics}
+
+
+def count_parameters(estimator) -> int | None:
+    """Learned numbers in a model: weights for networks, stored examples for k-NN."""
+    if hasattr(estimator, "n_params_"):
+        return int(estimator.n_params_)
+    if hasattr(estimator, "coefs_"):
+        return int(sum(w.size for w in estimator.coefs_) + sum(b.size for b in estimator.intercepts_))
+    if hasattr(estimator, "coef_"):
+        return int(estimator.coef_.size + np.size(estimator.intercept_))
+    if hasattr(estimator, "_fit_X"):
+        return int(estimator._fit_X.size)
+    if hasattr(estimator, "support_vectors_"):
+        return int(estimator.support_vectors_.size + estimator.dual_coef_.size)
+    if hasattr(estimator, "estimators_"):
+        return int(sum(tree.tree_.node_count for tree in estimator.estimators_))
+    return None
+
+
+def _default_name(dataset: str, model: str) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{Path(dataset).stem}-{model}-{stamp}"
+
+
+def _write_run(runs_dir: Path, name: str, settings, metrics, estimator, info, predictions) -> Path:
+    final = runs_dir / name
+    if final.exists():
+        raise DigitlabError(f"{final}: a run folder with this name exists already")
+    tmp = runs_dir / f".{name}.part"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        write_json(tmp / "settings.json", settings)
+        write_json(tmp / "metrics.json", metrics)
+        if getattr(estimator, "history_", None):
+            write_json(tmp / "history.json", estimator.history_)
+        save_model(estimator, tmp / "model.npz", info=info)
+        np.savez_compressed(tmp / "predictions.npz", **predictions)
+        from digitlab.report import write_run_report
+
+        write_run_report(tmp)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
