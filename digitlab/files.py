@@ -49,4 +49,6 @@ def _jsonable(value):
         return list(value)
     if isinstance(value, Path):
         return str(value)
+    if hasattr(value, "get_params"):  # an estimator nested in another's parameters
+        return repr(value)
     raise TypeError(f"cannot store {type(value).__name__} as JSON")

@@ -83,7 +83,7 @@ def _decode_sk_mlp(params, arrays, trust):
 def _encode_pickled(model):
     buffer = io.BytesIO()
     pickle.dump(model, buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    return model.get_params(), {"pickle": np.frombuffer(buffer.getvalue(), dtype=np.uint8)}
+    return {}, {"pickle": np.frombuffer(buffer.getvalue(), dtype=np.uint8)}
 
 
 def _decode_pickled(params, arrays, trust):
