@@ -1,0 +1,32 @@
+"""Shared fixtures: where real MNIST lives, and the opt-in switch for slow tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MNIST_DIR = Path(os.environ.get("DIGITLAB_TEST_MNIST", REPO.parent / "shared" / "data" / "mnist"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", help="also run long training tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The four MNIST IDX files from ../shared/data/mnist (skips when absent)."""
+    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"real MNIST not found at {MNIST_DIR}")
+    return MNIST_DIR
