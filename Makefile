@@ -1,0 +1,32 @@
+# Two entry points, both from a fresh clone (Python 3.11, pip, make):
+#   make demo   install digitlab in .venv and train + evaluate a network on the embedded digits data
+#   make test   install every extra and the test tools (and Debian's chromium), then run the test suite
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch is pinned: 2.13.0 is the CPU wheel these machines carry; any other version pulls CUDA
+TORCH ?= torch==2.13.0
+
+.PHONY: demo test install install-dev browser
+
+demo: install
+	$(BIN)/digitlab train --dataset digits --model mlp
+
+test: install-dev browser
+	$(BIN)/python -m pytest -q
+
+install: $(BIN)/digitlab
+
+$(BIN)/digitlab: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q -e .
+	touch $@
+
+install-dev: install
+	$(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/pip install -q -e ".[torch,keras,serve,onnx,dev]"
+
+# the web app's browser tests drive Debian's chromium (Playwright's own browser download is not used)
+browser:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "install chromium (apt-get install chromium) for the browser tests"; fi; }
