@@ -18,8 +18,16 @@ from digitlab import __version__
 from digitlab.errors import DigitlabError
 
 COMMANDS = (
+    "data",
     "train",
     "evaluate",
+    "serve",
+    "kaggle",
+    "predict",
+    "read",
+    "inspect",
+    "compare",
+    "report",
 )
 
 

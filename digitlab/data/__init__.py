@@ -27,6 +27,10 @@ def load_dataset(name: str = "digits", data_dir=None, download: bool = True) -> 
         from digitlab.data.download import load_idx_dataset
 
         return load_idx_dataset(name, data_dir=data_dir, download=download)
+    if name == "mnist-lab20":  # the learners' TensorFlow lab: 5000 MNIST digits at 20x20
+        from digitlab.data.lab20 import load_lab20
+
+        return load_lab20(data_dir=data_dir, download=download)
     return _load_path(Path(name))
 
 

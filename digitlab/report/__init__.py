@@ -1,21 +1,23 @@
-"""Run reports (a first, minimal version: metrics only)."""
+"""Reports: one self-contained HTML file per training run, and one per comparison.
+
+`write_run_report(run_dir)` is called by every training run (see `runs.py`)
+and by `digitlab report RUN`; it reads the run folder and never trains.
+"""
 
 from __future__ import annotations
 
-import html
-import json
 from pathlib import Path
 
 from digitlab.files import write_text
-from digitlab.metrics import format_metrics
 
 
-def write_run_report(run_dir) -> Path:
+def write_run_report(run_dir, data_dir=None) -> Path:
+    """Write `run_dir/report.html` from the run folder's files; return its path.
+
+    `data_dir` helps reload a downloaded dataset's train split for the
+    samples and class-balance figures (the test split stands in otherwise).
+    """
+    from digitlab.report.run_report import build_run_report
+
     run_dir = Path(run_dir)
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    settings = json.loads((run_dir / "settings.json").read_text())
-    body = html.escape(format_metrics(metrics["test"]))
-    page = (f"<!doctype html><meta charset=utf-8><title>digitlab run</title>"
-            f"<h1>{html.escape(settings['model'])} on {html.escape(settings['dataset'])}</h1>"
-            f"<pre>{body}</pre>")
-    return write_text(run_dir / "report.html", page)
+    return write_text(run_dir / "report.html", build_run_report(run_dir, data_dir=data_dir))

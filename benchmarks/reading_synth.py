@@ -1,0 +1,169 @@
+"""Synthetic photos of handwriting, made from MNIST digits (for the reading benchmarks and tests).
+
+Each MNIST digit is re-drawn the way a phone or scanner sees a digit on paper:
+dark ink in one of several colours on paper-coloured backgrounds, uneven
+lighting, sensor noise, blur, JPEG compression, off-centre placement, digit
+heights from 20 to 400 px, rotation up to 15 degrees, thick and thin strokes,
+and some chalk-on-blackboard (light on dark). Also lines of several digits
+(varied spacing, some touching) and things that are not digits: blank paper,
+noise, letters rendered from a font, random scribbles.
+
+All functions take a `np.random.Generator` and return uint8 RGB (H, W, 3).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+from scipy import ndimage
+
+INKS = [(20, 20, 25), (25, 35, 120), (120, 20, 25), (20, 80, 40), (70, 70, 75)]  # black, blue, red, green, pencil
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+LOOKALIKES = set("OoDQIlijLSsZzBbgqGTt")  # letters a digit model may fairly read as 0, 1, 5, 2, 8, 9, 6, 7
+
+
+def ink_alpha(digit: np.ndarray, height: int, rng, rotate: float = 15.0) -> np.ndarray:
+    """MNIST uint8 (28, 28) -> float alpha (h, w) at `height` px per 28-px frame, rotated, re-stroked."""
+    alpha = digit.astype(np.float32) / 255.0
+    factor = height / 20.0  # MNIST's 20-px box becomes `height` px
+    alpha = ndimage.zoom(alpha, factor, order=1)
+    alpha = ndimage.rotate(alpha, rng.uniform(-rotate, rotate), reshape=True, order=1)
+    radius = int(round(rng.uniform(-0.6, 1.0) * factor * 0.5))  # thin (erode) or thick (dilate) pen
+    if radius > 0:
+        alpha = ndimage.grey_dilation(alpha, size=(2 * radius + 1,) * 2)
+    elif radius < 0 and factor >= 3:
+        alpha = ndimage.grey_erosion(alpha, size=(2 * -radius + 1,) * 2)
+    return np.clip(alpha, 0.0, 1.0)
+
+
+def on_paper(alpha: np.ndarray, rng, canvas=None, dark_ink=None) -> np.ndarray:
+    """Composite alpha onto paper with lighting, noise, blur and JPEG; uint8 RGB."""
+    if dark_ink is None:
+        dark_ink = rng.random() > 0.1
+    if canvas is None:
+        canvas = alpha
+    h, w = canvas.shape
+    if dark_ink:
+        paper = np.array([rng.uniform(190, 255), rng.uniform(185, 250), rng.uniform(160, 245)])
+        ink = np.array(INKS[rng.integers(len(INKS))], dtype=float)
+    else:  # chalk on a blackboard
+        paper = np.array([rng.uniform(20, 60), rng.uniform(30, 70), rng.uniform(20, 50)])
+        ink = np.array([rng.uniform(200, 250)] * 3)
+    a = canvas[:, :, None] * rng.uniform(0.75, 1.0)
+    image = paper * (1 - a) + ink * a
+    image = image * lighting((h, w), rng)[:, :, None]
+    image = ndimage.gaussian_filter(image, sigma=(rng.uniform(0, 0.4) * max(1, min(h, w) / 60), ) * 2 + (0,))
+    image = image + rng.normal(0, rng.uniform(0, 10), image.shape)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    return jpeg(image, int(rng.integers(30, 95))) if rng.random() < 0.7 else image
+
+
+def lighting(shape, rng) -> np.ndarray:
+    """A smooth brightness field in about [0.55, 1]: a gradient plus a soft spot."""
+    h, w = shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * xs / max(w, 1) + np.sin(angle) * ys / max(h, 1))
+    ramp = (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6)
+    field = 1.0 - rng.uniform(0, 0.35) * ramp
+    cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(0.3, 1.0) * max(h, w)
+    field -= rng.uniform(0, 0.1) * np.exp(-((ys - cy) ** 2 + (xs - cx) ** 2) / (2 * r * r))
+    return field
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+def place(alpha: np.ndarray, rng, margin=(0.15, 1.2)) -> np.ndarray:
+    """Put alpha on a larger canvas at a random (off-centre) position."""
+    h, w = alpha.shape
+    size = max(h, w)
+    canvas = np.zeros((h + int(rng.uniform(*margin) * size) + 2, w + int(rng.uniform(*margin) * size) + 2),
+                      dtype=np.float32)
+    top = rng.integers(1, canvas.shape[0] - h)
+    left = rng.integers(1, canvas.shape[1] - w)
+    canvas[top: top + h, left: left + w] = alpha
+    return canvas
+
+
+def photo(digit: np.ndarray, rng) -> np.ndarray:
+    """One MNIST digit as a synthetic photo, uint8 RGB."""
+    height = int(np.exp(rng.uniform(np.log(20), np.log(400))))
+    return on_paper(place(ink_alpha(digit, height, rng), rng), rng)
+
+
+def line(digits: list, rng, touching: float = 0.25) -> np.ndarray:
+    """Several MNIST digits written on one line, some touching; uint8 RGB."""
+    height = int(rng.uniform(28, 120))
+    crops = []
+    for digit in digits:
+        alpha = ink_alpha(digit, int(height * rng.uniform(0.9, 1.1)), rng, rotate=8.0)
+        cols = np.nonzero(alpha.max(axis=0) > 0.1)[0]
+        rows = np.nonzero(alpha.max(axis=1) > 0.1)[0]
+        crops.append(alpha[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1])
+    tall = max(c.shape[0] for c in crops)
+    gaps = [(-0.06 if rng.random() < touching else rng.uniform(0.1, 0.6)) * height for _ in crops]
+    width = sum(c.shape[1] for c in crops) + int(sum(max(g, 0) for g in gaps)) + 2
+    strip = np.zeros((tall, width), dtype=np.float32)
+    x = 0
+    for crop, gap in zip(crops, gaps):
+        top = (tall - crop.shape[0]) // 2 + int(rng.integers(-2, 3))
+        top = int(np.clip(top, 0, tall - crop.shape[0]))
+        x = max(0, min(x, width - crop.shape[1]))
+        region = strip[top: top + crop.shape[0], x: x + crop.shape[1]]
+        np.maximum(region, crop, out=region)  # touching digits share ink where they meet
+        x += crop.shape[1] + int(gap)
+    strip = strip[:, : max(x, 1) + 1] if x < width else strip
+    return on_paper(place(strip, rng, margin=(0.1, 0.4)), rng)
+
+
+def blank(rng, size=(120, 160)) -> np.ndarray:
+    return on_paper(np.zeros(size, dtype=np.float32), rng)
+
+
+def noise(rng, size=(120, 160)) -> np.ndarray:
+    """Pure noise: Gaussian, uniform or salt-and-pepper, sometimes blurred."""
+    kind = rng.integers(3)
+    if kind == 0:
+        image = rng.normal(128, rng.uniform(10, 60), size)
+    elif kind == 1:
+        image = rng.uniform(0, 255, size)
+    else:
+        image = np.where(rng.random(size) < rng.uniform(0.01, 0.2), 0.0, 255.0)
+    if rng.random() < 0.5:
+        image = ndimage.gaussian_filter(image, rng.uniform(0.5, 2))
+    return np.repeat(np.clip(image, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+
+
+def letter(rng, char: str | None = None) -> np.ndarray:
+    """A letter from DejaVu Sans on paper, like a photo."""
+    char = char or LETTERS[rng.integers(len(LETTERS))]
+    size = int(rng.uniform(24, 160))
+    font = ImageFont.truetype(FONT, size) if _has_font() else ImageFont.load_default()
+    canvas = Image.new("L", (size * 2, size * 2), 0)
+    ImageDraw.Draw(canvas).text((size // 2, size // 4), char, fill=255, font=font)
+    alpha = np.asarray(canvas, dtype=np.float32) / 255.0
+    return on_paper(alpha, rng)
+
+
+def scribble(rng, size=(120, 160)) -> np.ndarray:
+    """Random pen strokes: a few connected wiggles."""
+    canvas = Image.new("L", size[::-1], 0)
+    draw = ImageDraw.Draw(canvas)
+    for _ in range(rng.integers(1, 4)):
+        points = np.cumsum(rng.normal(0, 25, (int(rng.integers(4, 12)), 2)), axis=0)
+        points += [size[1] / 2, size[0] / 2]
+        draw.line([tuple(p) for p in points], fill=255, width=int(rng.integers(2, 8)), joint="curve")
+    return on_paper(np.asarray(canvas, dtype=np.float32) / 255.0, rng)
+
+
+def _has_font() -> bool:
+    from pathlib import Path
+
+    return Path(FONT).is_file()

@@ -1,0 +1,201 @@
+"""Compare models by stratified k-fold cross-validation.
+
+Every model is scored on the same folds of the same images: scikit-learn's
+`cross_validate` with a seeded `StratifiedKFold`, folds fitted in parallel
+through joblib. Cross-validation runs on the dataset's *train* split (or a
+stratified subsample of it), so the official test split stays unseen.
+
+A candidate is a `Candidate(label, model, params)`: `make_model(model, **params)`
+shown as `label`. Each result row keeps the per-fold numbers, so tables show
+mean ± std and tests can recompute them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from digitlab.data import load_dataset, stratified_subsample, to_features
+from digitlab.errors import DigitlabError
+from digitlab.models import make_model, model_names
+
+DEFAULT_MODELS = ("knn", "logreg", "svm", "forest", "sk-mlp", "mlp", "cnn")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model to cross-validate: `make_model(model, engine, **params)`, shown as `label`."""
+
+    label: str
+    model: str
+    params: dict = field(default_factory=dict)
+    engine: str = "numpy"
+
+
+def load_cv_data(dataset: str = "digits", data_dir=None, subsample: int | None = None,
+                 seed: int = 0):
+    """Features and labels to cross-validate on: X float32 (n, H*W), y int64 (n,), and the Dataset."""
+    data = load_dataset(dataset, data_dir=data_dir)
+    if data.train.labels is None:
+        raise DigitlabError(f"{dataset}: its train split has no labels to cross-validate on")
+    if subsample is not None and subsample < 1:
+        raise DigitlabError(f"--subsample must be a positive number of images, got {subsample}")
+    split = stratified_subsample(data.train, subsample, seed) if subsample else data.train
+    return to_features(split.images), split.labels, data
+
+
+def parse_models(text: str | list[str], engine: str = "numpy") -> list[Candidate]:
+    """'knn,logreg,mlp' -> candidates; an unknown name is a one-line error."""
+    names = [n.strip() for n in text.split(",")] if isinstance(text, str) else list(text)
+    names = [n for n in names if n]
+    if not names:
+        raise DigitlabError("--models: give at least one model name, e.g. knn,logreg,mlp")
+    known = set(model_names(engine))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise DigitlabError(f"--models: unknown model(s) {', '.join(unknown)}; "
+                            f"choose from {', '.join(sorted(known))}")
+    return [Candidate(n, n, engine=engine) for n in names]
+
+
+def cross_validate_candidates(candidates, X, y, cv: int = 4, seed: int = 0, n_jobs: int | None = -1,
+                              log=None) -> list[dict]:
+    """Cross-validate each candidate on the same seeded stratified folds.
+
+    Parameters
+    ----------
+    candidates : list of Candidate
+    X : float32 (n, H*W); y : int64 (n,)
+    cv : number of folds (at least 2, at most the size of the smallest class)
+    n_jobs : folds fitted in parallel by joblib (-1: every core)
+
+    Returns one row per candidate, see `_row`.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    check_folds(cv, y)
+    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    return [cross_validate_one(c, X, y, folds, seed, n_jobs, log) for c in candidates]
+
+
+def cross_validate_one(candidate: Candidate, X, y, folds, seed: int, n_jobs, log=None) -> dict:
+    from sklearn.model_selection import cross_validate
+
+    estimator = make_model(candidate.model, engine=candidate.engine, **candidate.params)
+    if "random_state" in estimator.get_params(deep=False):
+        estimator.set_params(random_state=seed)
+    if log:
+        log(f"cross-validating {candidate.label} ({folds.get_n_splits()} folds) ...")
+    start = time.perf_counter()
+    scores = cross_validate(estimator, X, y, cv=folds, n_jobs=n_jobs, return_train_score=True,
+                            return_estimator=True, error_score="raise")
+    wall = time.perf_counter() - start
+    test_sizes = [len(test) for _, test in folds.split(X, y)]
+    return _row(candidate, scores, test_sizes, wall)
+
+
+def _row(candidate: Candidate, scores: dict, test_sizes: list[int], wall: float) -> dict:
+    counts = [parameter_count(est) for est in scores["estimator"]]
+    return {
+        "label": candidate.label, "model": candidate.model, "engine": candidate.engine,
+        "params": dict(candidate.params),
+        "test_accuracy": scores["test_score"].tolist(),
+        "train_accuracy": scores["train_score"].tolist(),
+        "fit_seconds": scores["fit_time"].tolist(),
+        # score_time is predicting (and scoring) the held-out fold
+        "predict_seconds": scores["score_time"].tolist(),
+        "test_sizes": test_sizes,
+        "n_params": None if None in counts else int(round(np.mean(counts))),
+        "wall_seconds": wall,
+    }
+
+
+def parameter_count(estimator) -> int | None:
+    """Learned numbers in a fitted model (see `runs.count_parameters`), looking inside a
+    calibrated classifier at the model it calibrates."""
+    from digitlab.runs import count_parameters
+
+    inner = getattr(estimator, "calibrated_classifiers_", None)
+    if inner:
+        return sum(count_parameters(c.estimator) or 0 for c in inner)
+    return count_parameters(estimator)
+
+
+def check_folds(cv: int, y: np.ndarray) -> None:
+    smallest = int(np.unique(y, return_counts=True)[1].min()) if len(y) else 0
+    if cv < 2:
+        raise DigitlabError(f"--cv must be at least 2 folds, got {cv}")
+    if cv > smallest:
+        raise DigitlabError(f"--cv {cv}: the smallest class has only {smallest} images; "
+                            f"use at most {smallest} folds or a larger --subsample")
+
+
+def summary(row: dict) -> dict:
+    """Means and standard deviations of a result row (std over folds, ddof=0 like scikit-learn's docs)."""
+    test, train = np.asarray(row["test_accuracy"]), np.asarray(row["train_accuracy"])
+    predict = np.asarray(row["predict_seconds"])
+    return {
+        "label": row["label"],
+        "test_mean": float(test.mean()), "test_std": float(test.std()),
+        "train_mean": float(train.mean()), "train_std": float(train.std()),
+        "fit_mean": float(np.mean(row["fit_seconds"])),
+        "predict_mean": float(predict.mean()),
+        "predict_images_per_second": float(np.sum(row["test_sizes"]) / max(predict.sum(), 1e-9)),
+        "n_params": row["n_params"],
+    }
+
+
+def format_table(rows: list[dict], order: str = "best") -> str:
+    """The comparison as a plain-text table, best test accuracy first (or in the given order)."""
+    stats = [summary(r) for r in rows]
+    if order == "best":
+        stats.sort(key=lambda s: -s["test_mean"])
+    width = max([18, *(len(s["label"]) for s in stats)])
+    lines = [f"{'model':<{width}} {'test accuracy':>16} {'train accuracy':>16} {'fit s':>8} "
+             f"{'predict s':>10} {'params':>10}"]
+    for s in stats:
+        params = "-" if s["n_params"] is None else f"{s['n_params']:,}"
+        lines.append(f"{s['label']:<{width}} {s['test_mean']:>8.4f} ± {s['test_std']:.4f} "
+                     f"{s['train_mean']:>8.4f} ± {s['train_std']:.4f} {s['fit_mean']:>8.2f} "
+                     f"{s['predict_mean']:>10.3f} {params:>10}")
+    return "\n".join(lines)
+
+
+def run_comparison(dataset: str = "digits", models=None, sweeps=(), cv: int = 4, seed: int = 0,
+                   subsample: int | None = None, data_dir=None, n_jobs: int = -1, engine: str = "numpy",
+                   log=None) -> dict:
+    """Cross-validate `models` and run `sweeps` on one dataset; return everything the report needs.
+
+    Returns {"settings": {...}, "models": [row, ...], "sweeps": [sweep result, ...]}.
+    """
+    import os
+    import sys
+    from datetime import datetime, timezone
+
+    import sklearn
+
+    from digitlab import __version__
+    from digitlab.sweeps import run_sweep
+
+    candidates = parse_models(models, engine) if models else []
+    X, y, data = load_cv_data(dataset, data_dir, subsample, seed)
+    check_folds(cv, y)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    start = time.perf_counter()
+    rows = cross_validate_candidates(candidates, X, y, cv, seed, n_jobs, log) if candidates else []
+    swept = [run_sweep(name, X, y, cv, seed, n_jobs, engine, log) for name in sweeps]
+    cores = os.cpu_count() or 1
+    workers = cores if n_jobs in (-1, None) else min(int(n_jobs), cores)
+    settings = {
+        "dataset": data.name, "n_images": int(len(y)), "image_shape": list(data.image_shape),
+        "cv": cv, "seed": seed, "subsample": subsample, "engine": engine,
+        "models": [c.label for c in candidates], "sweeps": list(sweeps), "n_jobs": n_jobs,
+        "n_jobs_text": "one at a time" if workers == 1 else f"{workers} at a time in parallel",
+        "cpu_count": cores, "digitlab": __version__, "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__, "started": started,
+        "wall_seconds": round(time.perf_counter() - start, 2),
+        "command": " ".join(["digitlab", *sys.argv[1:]]) if sys.argv[0].endswith("digitlab") else None,
+    }
+    return {"settings": settings, "models": rows, "sweeps": swept}

@@ -1,0 +1,231 @@
+"""KerasNetClassifier: any digitlab architecture, trained by Keras, with scikit-learn's API.
+
+The parameter names are the numpy engine's (hidden_layer_sizes, activation,
+max_iter, batch_size, learning_rate_init, solver, alpha, dropout,
+random_state), so `digitlab train --engine keras` takes the same flags. The
+loss is Keras' `SparseCategoricalCrossentropy(from_logits=True)`, as a Keras
+user would compile it. The fitted model is kept as a Keras model (`model_`)
+and its weights can be read in our layout (`get_weights`) at any time.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from digitlab.errors import DigitlabError
+from digitlab.nn import architecture as arch_lib
+
+SOLVERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
+
+
+class KerasNetClassifier(ClassifierMixin, BaseEstimator):
+    """A network of `digitlab.nn.architecture` built as a `keras.Sequential` and fitted by Keras.
+
+    Parameters
+    ----------
+    architecture : "mlp", "cnn", "lenet5", or a full description dict.
+    hidden_layer_sizes : dense layers (mlp), or the one dense layer before the logits (cnn).
+    channels : conv stages (cnn).  activation, batchnorm, dropout : as `architecture.mlp`.
+    init : "he", "xavier" or "normal" for the hidden layers; None lets the builder choose.
+    max_iter : epochs.  batch_size : mini-batch size.  learning_rate_init : the optimiser's rate.
+    solver : sgd, momentum, nesterov (momentum 0.9), adam or adamw.
+    alpha : L2 penalty; it adds `alpha * w` to each kernel's gradient (AdamW: decoupled decay).
+    validation_fraction : share of the training data held out to score each epoch (0 = none).
+    early_stopping, n_iter_no_change : stop when validation loss has not improved for that many epochs.
+    random_state : seeds the initial weights, dropout and the shuffling.
+    input_shape : (C, H, W) of the images; None infers a square single-channel image.
+    """
+
+    def __init__(self, architecture="mlp", hidden_layer_sizes=(128, 64, 32), channels=(32, 64),
+                 activation="relu", batchnorm=False, dropout=0.0, init=None, max_iter=10, batch_size=128,
+                 learning_rate_init=1e-3, solver="adam", alpha=0.0, validation_fraction=0.0,
+                 early_stopping=False, n_iter_no_change=5, random_state=None, input_shape=None,
+                 verbose=False):
+        self.architecture = architecture
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.channels = channels
+        self.activation = activation
+        self.batchnorm = batchnorm
+        self.dropout = dropout
+        self.init = init
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.solver = solver
+        self.alpha = alpha
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.input_shape = input_shape
+        self.verbose = verbose
+
+    # -- the architecture ------------------------------------------------------------------------
+
+    def build_architecture(self, input_shape, n_classes: int) -> dict:
+        """The description this estimator trains, for images of `input_shape` (C, H, W)."""
+        kind = self.architecture
+        if isinstance(kind, dict):
+            return arch_lib.validate(kind)
+        hidden = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
+        if kind == "mlp":
+            return arch_lib.mlp(hidden, self.activation, input_shape, n_classes, dropout=self.dropout,
+                                batchnorm=self.batchnorm, init=self.init)
+        if kind == "cnn":
+            return arch_lib.cnn(tuple(self.channels), hidden[0], input_shape, n_classes,
+                                dropout=self.dropout, batchnorm=self.batchnorm)
+        if kind == "lenet5":
+            return arch_lib.lenet5(input_shape, n_classes)
+        raise DigitlabError(f"unknown architecture {kind!r}; choose mlp, cnn, lenet5 or a dict")
+
+    # -- scikit-learn API ------------------------------------------------------------------------
+
+    def fit(self, X, y):
+        """Train on X float32 (n, H*W) in [0, 1] and labels y (n,)."""
+        from digitlab.keras_engine.backend import import_keras
+        from digitlab.keras_engine.build import build_sequential
+
+        X, y = self._check_training_data(X, y)
+        keras = import_keras()
+        rng = np.random.default_rng(self.random_state)
+        self.classes_, targets = np.unique(y, return_inverse=True)
+        shape = _input_shape(self.input_shape, X.shape[1])
+        self.architecture_ = self.build_architecture(shape, len(self.classes_))
+        self.model_, self._named = build_sequential(keras, self.architecture_, seed=int(rng.integers(2**31)),
+                                                    l2=self.alpha / 2 if self.solver != "adamw" else 0.0)
+        self.model_.compile(optimizer=self._optimizer(keras), loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=self._outputs_logits()), metrics=["accuracy"])
+        X_fit, y_fit, validation = self._split_validation(X, targets, rng)
+        self.history_ = self._train(X_fit, y_fit, validation, rng)
+        self.loss_curve_ = [row["loss"] for row in self.history_]
+        self.n_params_ = arch_lib.count_params(self.architecture_)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n, n_classes) float32 class probabilities."""
+        out = self._forward(X)
+        if not self._outputs_logits():
+            return out
+        out = out - out.max(axis=1, keepdims=True)
+        e = np.exp(out)
+        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Weights in our layout (dense (in, out), conv (out, in, k, k)), as the numpy engine takes them."""
+        from digitlab.keras_engine.build import get_numpy_weights
+
+        check_is_fitted(self, "model_")
+        return get_numpy_weights(self.architecture_, self._named)
+
+    def to_numpy_model(self):
+        """The same fitted network in the numpy engine (same probabilities to float32 rounding)."""
+        from digitlab.nn.models import from_weights
+
+        return from_weights(self.architecture_, self.get_weights(), self.classes_)
+
+    # -- the pieces of fit -----------------------------------------------------------------------
+
+    def _check_training_data(self, X, y):
+        X = check_array(X, dtype=np.float32)
+        y = np.asarray(y)
+        check_classification_targets(y)
+        if len(y) != len(X):
+            raise DigitlabError(f"X has {len(X)} rows but y has {len(y)} labels")
+        if self.solver not in SOLVERS:
+            raise DigitlabError(f"unknown solver {self.solver!r}; choose from {', '.join(SOLVERS)}")
+        if int(self.max_iter) < 1 or int(self.batch_size) < 1:
+            raise DigitlabError("max_iter and batch_size must be at least 1")
+        return X, y
+
+    def _optimizer(self, keras):
+        lr, O = float(self.learning_rate_init), keras.optimizers
+        return {"sgd": lambda: O.SGD(lr),
+                "momentum": lambda: O.SGD(lr, momentum=0.9),
+                "nesterov": lambda: O.SGD(lr, momentum=0.9, nesterov=True),
+                "adam": lambda: O.Adam(lr),
+                "adamw": lambda: O.AdamW(lr, weight_decay=float(self.alpha))}[self.solver]()
+
+    def _outputs_logits(self) -> bool:
+        return self.architecture_["layers"][-1]["type"] != "softmax"
+
+    def _split_validation(self, X, targets, rng):
+        """(X_fit, y_fit, (X_val, y_val) or None): a seeded random hold-out."""
+        fraction = float(self.validation_fraction or (0.1 if self.early_stopping else 0.0))
+        n_val = int(round(fraction * len(X)))
+        if n_val == 0:
+            return X, targets, None
+        order = rng.permutation(len(X))
+        val, fit = order[:n_val], order[n_val:]
+        return X[fit], targets[fit], (X[val], targets[val])
+
+    def _train(self, X, y, validation, rng) -> list[dict]:
+        """One Keras `fit` call per epoch, on data we shuffled, so `random_state` alone decides the order."""
+        history, best, waited = [], np.inf, 0
+        for epoch in range(1, int(self.max_iter) + 1):
+            start = time.perf_counter()
+            order = rng.permutation(len(X))
+            scores = self.model_.fit(X[order], y[order], batch_size=int(self.batch_size), epochs=1,
+                                     shuffle=False, verbose=0).history
+            row = {"epoch": epoch, "loss": float(scores["loss"][-1]), "accuracy": float(scores["accuracy"][-1]),
+                   "lr": float(self.learning_rate_init)}
+            if validation is not None:
+                val_loss, val_acc = self.model_.evaluate(*validation, batch_size=1024, verbose=0)
+                row.update(val_loss=float(val_loss), val_accuracy=float(val_acc))
+            row["seconds"] = time.perf_counter() - start
+            history.append(row)
+            if self.verbose:
+                print(", ".join(f"{k} {v:.4g}" for k, v in row.items()))
+            if not np.isfinite(row["loss"]):
+                raise DigitlabError(f"training diverged at epoch {epoch} (loss {row['loss']}); "
+                                    "try a smaller learning_rate_init")
+            if self.early_stopping and validation is not None:
+                best, waited = (row["val_loss"], 0) if row["val_loss"] < best else (best, waited + 1)
+                if waited >= int(self.n_iter_no_change):
+                    break
+        return history
+
+    def _forward(self, X) -> np.ndarray:
+        """The model's last-layer output (logits, or probabilities if it ends in softmax), float32."""
+        check_is_fitted(self, "model_")
+        X = check_array(X, dtype=np.float32)
+        if X.shape[1] != self.n_features_in_:
+            raise DigitlabError(f"X has {X.shape[1]} features per row; the model was fitted on "
+                                f"{self.n_features_in_}")
+        return np.asarray(self.model_.predict(X, batch_size=1024, verbose=0), dtype=np.float32)
+
+
+def _input_shape(given, n_features: int) -> tuple[int, int, int]:
+    """(C, H, W) from the parameter, or a square one-channel image for `n_features` pixels."""
+    if given is not None:
+        shape = tuple(int(d) for d in given)
+        shape = (1, *shape) if len(shape) == 2 else shape
+        if int(np.prod(shape)) != n_features:
+            raise DigitlabError(f"input_shape {list(given)} has {int(np.prod(shape))} pixels, X has {n_features}")
+        return shape
+    side = int(round(np.sqrt(n_features)))
+    if side * side != n_features:
+        raise DigitlabError(f"cannot infer a square image from {n_features} features; set input_shape")
+    return (1, side, side)
+
+
+def restore(estimator: KerasNetClassifier, architecture: dict, classes, weights: dict) -> KerasNetClassifier:
+    """A fitted estimator rebuilt from our stored weights (no Keras file involved)."""
+    from digitlab.keras_engine.backend import import_keras
+    from digitlab.keras_engine.build import build_sequential, set_numpy_weights
+
+    estimator.architecture_ = arch_lib.validate(architecture)
+    estimator.classes_ = np.asarray(classes)
+    estimator.model_, estimator._named = build_sequential(import_keras(), estimator.architecture_)
+    set_numpy_weights(estimator.architecture_, estimator._named, weights)
+    estimator.n_features_in_ = int(np.prod(estimator.architecture_["input_shape"]))
+    estimator.n_params_ = arch_lib.count_params(estimator.architecture_)
+    return estimator

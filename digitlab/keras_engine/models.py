@@ -1,0 +1,51 @@
+"""The Keras engine's models by name, and how their model files are stored.
+
+keras is imported inside functions only, so this module, and every model file
+it wrote, loads without keras: the file holds our own weights (numpy-engine
+layout) and `CODECS` rebuilds the network in code, in Keras when it is
+installed and in the numpy engine otherwise. No Keras file is ever read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitlab.keras_engine.estimator import KerasNetClassifier, restore
+from digitlab.models.modelfile import Codec
+
+MODELS = {
+    "mlp": lambda: KerasNetClassifier(architecture="mlp", hidden_layer_sizes=(128, 64, 32)),
+    "cnn": lambda: KerasNetClassifier(architecture="cnn", hidden_layer_sizes=(128,), batchnorm=True,
+                                      dropout=0.25, max_iter=5),
+    "lenet5": lambda: KerasNetClassifier(architecture="lenet5", max_iter=10),
+    # The learners' TensorFlow lab, as they write it: Sequential([Dense(25, "relu"), Dense(15, "relu"),
+    # Dense(10, "linear")]), Keras' default init (Glorot uniform), Adam(1e-3), 40 epochs, batches of 32.
+    "seed-keras-25-15": lambda: KerasNetClassifier(architecture="mlp", hidden_layer_sizes=(25, 15),
+                                                   init="xavier", solver="adam", learning_rate_init=1e-3,
+                                                   max_iter=40, batch_size=32),
+}
+
+
+def _encode(model: KerasNetClassifier):
+    params = model.get_params(deep=False)
+    params["hidden_layer_sizes"] = np.atleast_1d(params["hidden_layer_sizes"]).tolist()
+    params["channels"] = list(params["channels"])
+    params["architecture"] = model.architecture_  # the full description, so decoding needs no builder
+    params["classes"] = np.asarray(model.classes_).tolist()
+    return params, model.get_weights()
+
+
+def _decode(params: dict, arrays: dict, trust: bool):
+    """A KerasNetClassifier when keras is installed, else the same network in the numpy engine."""
+    from digitlab.keras_engine.backend import keras_available
+
+    params = dict(params)
+    classes = np.asarray(params.pop("classes"))
+    if not keras_available():
+        from digitlab.nn.models import from_weights
+
+        return from_weights(params["architecture"], arrays, classes)
+    return restore(KerasNetClassifier(**params), params["architecture"], classes, arrays)
+
+
+CODECS = {"KerasNetClassifier": Codec(KerasNetClassifier, _encode, _decode)}

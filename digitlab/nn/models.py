@@ -1,0 +1,83 @@
+"""The numpy engine's entry in the model registry: MODELS, CODECS and `from_weights`.
+
+MODELS names every network this engine trains, the learners' networks among
+them, rebuilt exactly as they train them, next to the same layer sizes trained
+the modern way:
+
+    seed-sigmoid-mlp         784-128-64-32-10, sigmoid everywhere (output too), plain N(0, 0.1^2) init,
+                             delta = a - y at the output, mini-batch SGD lr 0.01, batch 32, 10 epochs
+    seed-sigmoid-mlp-modern  the same layer sizes with ReLU, He init, softmax cross-entropy, Adam,
+                             cosine schedule, batch 128, 10 epochs
+    seed-two-layer           784-10-10, ReLU then softmax, full-batch gradient descent, lr 0.10,
+                             500 iterations
+    seed-two-layer-modern    784-10-10 with He init, Adam, mini-batches of 128, one-cycle, 10 epochs
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitlab.models.modelfile import Codec
+from digitlab.nn import architecture as A
+from digitlab.nn.estimators import CNNClassifier, LeNet5Classifier, MLPClassifier, NetworkClassifier
+
+MODELS = {
+    "mlp": lambda: MLPClassifier(),
+    "cnn": lambda: CNNClassifier(),
+    "lenet5": lambda: LeNet5Classifier(),
+    "network": lambda: NetworkClassifier(),
+    "seed-sigmoid-mlp": lambda: MLPClassifier(
+        (128, 64, 32), "sigmoid", output_activation="sigmoid", init="normal", solver="sgd",
+        learning_rate_init=0.01, schedule="constant", batch_size=32, max_iter=10, validation_fraction=0.0),
+    "seed-sigmoid-mlp-modern": lambda: MLPClassifier(
+        (128, 64, 32), "relu", solver="adam", learning_rate_init=1e-3, schedule="cosine", batch_size=128,
+        max_iter=10, validation_fraction=0.0),
+    "seed-two-layer": lambda: MLPClassifier(
+        (10,), "relu", output_activation="softmax", init="normal", solver="sgd", learning_rate_init=0.10,
+        schedule="constant", batch_size="full", max_iter=500, validation_fraction=0.0),
+    "seed-two-layer-modern": lambda: MLPClassifier(
+        (10,), "relu", solver="adam", learning_rate_init=1e-2, schedule="onecycle", batch_size=128,
+        max_iter=10, validation_fraction=0.0),
+}
+
+
+def from_weights(architecture: dict, weights: dict, classes, **params) -> NetworkClassifier:
+    """A fitted numpy-engine classifier running `architecture` with `weights` (named as param_shapes).
+
+    This is how the torch and Keras engines hand their trained networks over:
+    the result predicts with no training, and saves as a model file.
+    """
+    model = NetworkClassifier(architecture=A.validate(architecture), **params)
+    return model.set_fitted_weights(architecture, weights, classes)
+
+
+# -- model files: params (with the architecture) + weights -------------------------------
+
+def _encode(model):
+    params = model.get_params(deep=False)
+    params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+    if not isinstance(params.get("random_state"), (int, type(None))):
+        params["random_state"] = None  # a Generator object cannot be stored; the weights carry what it did
+    params["__architecture__"] = model.architecture_
+    params["__classes__"] = np.asarray(model.classes_).tolist()
+    params["__history__"] = model.history_
+    weights = {name: np.asarray(w, dtype=np.float32) for name, w in model.get_weights().items()}
+    return params, weights
+
+
+def _decoder(cls):
+    def decode(params, arrays, trust):
+        params = dict(params)
+        arch, classes = params.pop("__architecture__"), params.pop("__classes__")
+        history = params.pop("__history__", [])
+        for name in ("hidden_layer_sizes", "channels", "input_shape"):
+            if isinstance(params.get(name), list):
+                params[name] = tuple(params[name])
+        model = cls(**params)
+        model.history_ = history
+        return model.set_fitted_weights(arch, arrays, classes)
+    return decode
+
+
+CODECS = {cls.__name__: Codec(cls, _encode, _decoder(cls))
+          for cls in (NetworkClassifier, MLPClassifier, CNNClassifier, LeNet5Classifier)}

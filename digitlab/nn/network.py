@@ -1,0 +1,112 @@
+"""A network: the plain stack of layers an architecture description (architecture.py) names.
+
+    net = Network(arch, rng=np.random.default_rng(0))
+    y = net.forward(x)            # x (n, *input_shape) -> output (n, n_out)
+    dx = net.backward(dy)         # fills every layer's grads
+
+Parameters are named "{index}.{name}" exactly as `architecture.param_shapes`
+lists them, so weights move to and from torch and Keras by name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitlab.nn import architecture as A
+from digitlab.nn.activations import ACTIVATION_LAYERS
+from digitlab.nn.conv import Conv2D, MaxPool2D
+from digitlab.nn.layers import BatchNorm, Dense, Dropout, Flatten
+
+HEADS = ("softmax", "sigmoid")
+
+
+class Network:
+    """Layers built from a validated architecture; float32 unless `dtype` says otherwise."""
+
+    def __init__(self, arch: dict, rng: np.random.Generator | None = None, dtype=np.float32):
+        self.arch = A.validate(arch)
+        self.dtype = np.dtype(dtype)
+        rng = rng or np.random.default_rng(0)
+        self.layers = []
+        shape = tuple(self.arch["input_shape"])
+        for spec, out_shape in zip(self.arch["layers"], A.output_shapes(self.arch)):
+            self.layers.append(_build(spec, shape, rng, self.dtype))
+            shape = out_shape
+        self.layers[0].input_grad = False
+
+    @property
+    def head(self) -> str | None:
+        """The final activation (softmax or sigmoid), or None when the network ends in logits."""
+        last = self.arch["layers"][-1]["type"]
+        return last if last in HEADS else None
+
+    def forward(self, x: np.ndarray, training: bool = False, skip_head: bool = False) -> np.ndarray:
+        """(n, *input_shape) -> (n, n_out); `skip_head` stops before the final softmax/sigmoid."""
+        layers = self.layers[:-1] if skip_head and self.head else self.layers
+        for layer in layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, dy: np.ndarray, skip_head: bool = False) -> np.ndarray:
+        """dL/d(output) -> dL/d(input) (None when the first layer skips it); `skip_head` when dy is dL/d(logits)."""
+        layers = self.layers[:-1] if skip_head and self.head else self.layers
+        for layer in reversed(layers):
+            dy = layer.backward(dy)
+        return dy
+
+    # -- named arrays ---------------------------------------------------------
+
+    def named(self, kind: str = "params"):
+        """(name, layer dict, key) for every param ("params") or buffer ("buffers"), in layer order."""
+        for index, layer in enumerate(self.layers):
+            for key in getattr(layer, kind):
+                yield f"{index}.{key}", layer, key
+
+    def trainable(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
+        """Parameters, their gradients, and whether weight decay applies (weights of dense/conv only)."""
+        params, grads, decay = [], [], []
+        for _, layer, key in self.named("params"):
+            params.append(layer.params[key])
+            grads.append(layer.grads[key])
+            decay.append(key == "weight" and not isinstance(layer, BatchNorm))
+        return params, grads, decay
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, named as `architecture.param_shapes`."""
+        weights = {name: layer.params[key].copy() for name, layer, key in self.named("params")}
+        weights.update({name: layer.buffers[key].copy() for name, layer, key in self.named("buffers")})
+        return {name: weights[name] for name in A.param_shapes(self.arch)}
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Load arrays by name; every name must be present with its exact shape."""
+        expected = A.param_shapes(self.arch)
+        missing = sorted(set(expected) - set(weights))
+        extra = sorted(set(weights) - set(expected))
+        if missing or extra:
+            raise ValueError(f"weights do not fit the architecture: missing {missing}, unexpected {extra}")
+        for kind in ("params", "buffers"):
+            for name, layer, key in self.named(kind):
+                value = np.asarray(weights[name])
+                if value.shape != tuple(expected[name]):
+                    raise ValueError(f"weight {name!r} has shape {value.shape}, expected {tuple(expected[name])}")
+                getattr(layer, kind)[key] = value.astype(self.dtype, copy=True)
+
+
+def _build(spec: dict, in_shape: tuple, rng, dtype):
+    kind = spec["type"]
+    if kind == "dense":
+        return Dense(in_shape[0], spec["units"], spec["init"], rng, dtype)
+    if kind == "conv2d":
+        return Conv2D(in_shape[0], spec["filters"], spec["kernel_size"], spec["stride"], spec["padding"],
+                      spec["init"], rng, dtype)
+    if kind == "maxpool2d":
+        return MaxPool2D(spec["pool_size"], spec["stride"])
+    if kind == "batchnorm":
+        return BatchNorm(in_shape[0], spec["momentum"], spec["eps"], dtype)
+    if kind == "dropout":
+        return Dropout(spec["rate"], rng)
+    if kind == "flatten":
+        return Flatten()
+    if kind == "leaky_relu":
+        return ACTIVATION_LAYERS[kind](spec["negative_slope"])
+    return ACTIVATION_LAYERS[kind]()

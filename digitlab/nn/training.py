@@ -1,0 +1,145 @@
+"""The training loop: shuffled mini-batches, a step per batch, a history row per epoch.
+
+    for epoch in range(max_iter):
+        for each mini-batch (reshuffled every epoch):
+            forward -> loss and dL/d(output) -> backward -> optimiser step
+        score the validation split; stop early when it has not improved for a while
+
+Kept apart from the estimator so it reads on one screen.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from digitlab.errors import DigitlabError
+from digitlab.nn.augment import random_shift
+from digitlab.nn.losses import loss_function, to_probabilities
+from digitlab.nn.network import Network
+from digitlab.nn.optimizers import Optimizer
+from digitlab.nn.schedules import learning_rate
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    loss: str = "cross_entropy"
+    solver: str = "adam"
+    learning_rate_init: float = 1e-3
+    schedule: str = "constant"
+    max_iter: int = 10
+    batch_size: int = 128
+    alpha: float = 0.0
+    momentum: float = 0.9
+    early_stopping: bool = False
+    n_iter_no_change: int = 5
+    tol: float = 1e-4
+    augment: int = 0
+    verbose: bool = False
+
+
+def train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: TrainSettings,
+          rng: np.random.Generator) -> list[dict]:
+    """Fit `net` in place on X (n, *input_shape) and class indices y (n,); return the history.
+
+    `val` is (X_val, y_val) or None. With early stopping the weights of the
+    best epoch (lowest validation loss, else training loss) are restored.
+    """
+    n_classes = net.forward(X[:1]).shape[1]
+    loss_fn, fused = loss_function(s.loss, net.head)
+    optimizer = Optimizer(s.solver, momentum=s.momentum, weight_decay=s.alpha)
+    batches_per_epoch = -(-len(X) // s.batch_size)
+    total_steps = s.max_iter * batches_per_epoch
+    history, best, best_weights, waited = [], np.inf, None, 0
+    bar = _progress(total_steps, s.verbose)
+    for epoch in range(1, s.max_iter + 1):
+        start = time.perf_counter()
+        order = rng.permutation(len(X))
+        sum_loss = correct = 0.0
+        for b in range(batches_per_epoch):
+            index = order[b * s.batch_size:(b + 1) * s.batch_size]
+            lr = learning_rate(s.schedule, s.learning_rate_init, ((epoch - 1) * batches_per_epoch + b) / total_steps)
+            out = net.forward(random_shift(X[index], s.augment, rng), training=True, skip_head=fused)
+            loss, delta = loss_fn(out, _onehot(y[index], n_classes, out.dtype))
+            if not np.isfinite(loss):
+                bar.close()
+                raise DigitlabError(f"training diverged at epoch {epoch}: the loss is {loss}; "
+                                    f"try a smaller learning_rate_init (now {s.learning_rate_init})")
+            net.backward(delta, skip_head=fused)
+            optimizer.step(*net.trainable(), lr=lr)
+            sum_loss += loss * len(index)
+            correct += (out.argmax(axis=1) == y[index]).sum()
+            bar.update(1)
+        row = {"epoch": epoch, "loss": float(sum_loss / len(X)), "accuracy": float(correct / len(X)),
+               "val_loss": None, "val_accuracy": None, "lr": lr}
+        if val is not None:
+            row["val_loss"], row["val_accuracy"] = evaluate(net, *val, s.loss)
+        row["seconds"] = time.perf_counter() - start
+        history.append(row)
+        bar.set_postfix(_postfix(row))
+        if s.verbose and isinstance(bar, _Quiet):  # no terminal (a log file): one line per epoch instead
+            print(f"epoch {epoch}/{s.max_iter} " + " ".join(f"{k} {v}" for k, v in _postfix(row).items())
+                  + f" {row['seconds']:.1f}s", file=sys.stderr, flush=True)
+        monitored = row["val_loss"] if val is not None else row["loss"]
+        if monitored < best - s.tol:
+            best, waited = monitored, 0
+            best_weights = net.get_weights() if s.early_stopping else None
+        else:
+            waited += 1
+        if s.early_stopping and waited >= s.n_iter_no_change:
+            break
+    bar.close()
+    if best_weights is not None:
+        net.set_weights(best_weights)
+    return history
+
+
+def evaluate(net: Network, X: np.ndarray, y: np.ndarray, loss: str, batch_size: int = 1024) -> tuple[float, float]:
+    """(mean loss, accuracy) of `net` in evaluation mode on class indices y."""
+    loss_fn, fused = loss_function(loss, net.head)
+    total = correct = 0.0
+    for start in range(0, len(X), batch_size):
+        out = net.forward(X[start:start + batch_size], skip_head=fused)
+        batch_y = y[start:start + batch_size]
+        total += loss_fn(out, _onehot(batch_y, out.shape[1], out.dtype))[0] * len(batch_y)
+        correct += (out.argmax(axis=1) == batch_y).sum()
+    return float(total / len(X)), float(correct / len(X))
+
+
+def predict_proba(net: Network, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities (n, k), in evaluation mode, a chunk at a time to bound memory."""
+    chunks = [to_probabilities(net.forward(X[i:i + batch_size]), net.head) for i in range(0, len(X), batch_size)]
+    return np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=net.dtype)
+
+
+def _onehot(y: np.ndarray, k: int, dtype) -> np.ndarray:
+    onehot = np.zeros((len(y), k), dtype=dtype)
+    onehot[np.arange(len(y)), y] = 1
+    return onehot
+
+
+def _postfix(row: dict) -> dict:
+    shown = {"loss": f"{row['loss']:.4f}", "acc": f"{row['accuracy']:.4f}"}
+    if row["val_accuracy"] is not None:
+        shown["val_acc"] = f"{row['val_accuracy']:.4f}"
+    return shown
+
+
+class _Quiet:
+    def update(self, n): pass
+
+    def set_postfix(self, d): pass
+
+    def close(self): pass
+
+
+def _progress(total: int, verbose: bool):
+    """A tqdm bar on a terminal when verbose; silent otherwise (a log gets one line per epoch)."""
+    if not verbose or not sys.stderr.isatty():
+        return _Quiet()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="batch", leave=False, file=sys.stderr)

@@ -1,0 +1,222 @@
+"""Read digits from people's pictures: the API behind `predict`, `read` and the web app.
+
+    reader = Reader.load()                   # the shipped default model
+    p = reader.predict_image("photo.jpg")    # one digit
+    p.digit, p.status, p.probability, p.top3, p.input, p.warnings
+    r = reader.read_number("cheque.png")     # a line of digits
+    r.text, [d.box for d in r.digits]
+
+Every answer is calibrated (see `calibration.py`) and says when it should not
+be trusted: status "no digit" for blank paper or noise, "unsure" when the
+calibrated probability is below the model's fitted threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from digitlab.calibration import PRETRAINED, Calibration, calibration_path, load_calibration
+from digitlab.errors import DigitlabError
+from digitlab.preprocess import prepare
+
+MIN_INK = 0.004  # share of full-white pixel mass below which a canvas is blank
+
+
+@dataclass
+class Prediction:
+    """One digit's answer; `probabilities` are calibrated, one per class."""
+
+    digit: int | None
+    status: str  # "ok" | "unsure" | "no digit"
+    probability: float
+    probabilities: list
+    input: np.ndarray  # uint8 (H, W): what the model saw
+    warnings: list = field(default_factory=list)
+    box: tuple | None = None  # (x0, y0, x1, y1) in the original picture, x1/y1 exclusive
+
+    @property
+    def top3(self) -> list[tuple[int, float]]:
+        if self.digit is None:
+            return []
+        order = np.argsort(-np.asarray(self.probabilities), kind="stable")[:3]
+        return [(int(d), float(self.probabilities[d])) for d in order]
+
+    def to_dict(self) -> dict:
+        out = {"digit": self.digit, "status": self.status, "probability": self.probability,
+               "probabilities": list(self.probabilities),
+               "top3": [{"digit": d, "probability": p} for d, p in self.top3],
+               "input": self.input.tolist(), "warnings": list(self.warnings)}
+        if self.box is not None:
+            out["box"] = list(self.box)
+        return out
+
+
+class Reader:
+    """A fitted digit model plus its calibration and input shape.
+
+    Parameters
+    ----------
+    model : estimator with `predict_proba` on float32 (n, H*W) in [0, 1].
+    info : the model file's info (`input_shape`, `classes`, `name`...).
+    calibration : `Calibration`, temperature 1 and "unsure" below 0.5 when None.
+    deskew : straighten slanted writing before predicting.
+    """
+
+    def __init__(self, model, info=None, calibration: Calibration | None = None, name=None,
+                 deskew: bool = False):
+        self.model = model
+        self.info = dict(info or {})
+        self.calibration = calibration or Calibration()
+        self.name = name or self.info.get("name") or "model"
+        self.deskew = deskew
+        self.shape = tuple(self.info.get("input_shape") or (28, 28))
+        classes = self.info.get("classes") or getattr(model, "classes_", range(10))
+        self.classes = [int(c) for c in classes]
+
+    @classmethod
+    def load(cls, model=None, trust: bool = False, calibration=None, deskew: bool = False) -> "Reader":
+        """A reader for `model`: None (the shipped default), a shipped model's name, or a path.
+
+        `calibration`: None finds the model's own file (shipped: in
+        digitlab/pretrained; a path: `<model>.calibration.json` beside it),
+        False uses none, a path reads that file.
+        """
+        fitted, info, name, own = _load_model(model, trust)
+        if calibration is False:
+            found = Calibration()
+        else:
+            found = load_calibration(own if calibration is None else calibration)
+        return cls(fitted, info, found, name, deskew)
+
+    # -- one digit --------------------------------------------------------------
+
+    def prepare(self, image):
+        """The preprocessing this reader applies (see `digitlab.preprocess.prepare`)."""
+        return prepare(image, self.shape, deskew=self.deskew)
+
+    def predict_image(self, image) -> Prediction:
+        """One digit from bytes, a path, a PIL image or an (H, W[, 3|4]) array."""
+        prepared = self.prepare(image)
+        if not prepared.has_digit:
+            return self.no_digit(prepared.input, prepared.warnings)
+        return self.predict_inputs([prepared.input], [prepared.warnings], [prepared.box])[0]
+
+    def predict_pixels(self, pixels) -> Prediction:
+        """One digit from H*W values (or (H, W)) already in model space: 0-255, white on black."""
+        values = np.asarray(pixels, dtype=np.float64)
+        size = self.shape[0] * self.shape[1]
+        if values.size != size:
+            raise DigitlabError(f"expected {size} pixel values ({self.shape[0]}x{self.shape[1]}), "
+                                f"got {values.size}")
+        if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 255:
+            raise DigitlabError("pixel values must be numbers from 0 to 255")
+        image = np.round(values.reshape(self.shape)).astype(np.uint8)
+        if image.sum() < MIN_INK * 255 * size:
+            return self.no_digit(image, ["no ink found (blank or nearly blank canvas)"])
+        return self.predict_inputs([image])[0]
+
+    def predict_inputs(self, inputs, warnings=None, boxes=None) -> list[Prediction]:
+        """Predictions for prepared uint8 inputs (n, H, W) in one model call."""
+        inputs = np.asarray(inputs, dtype=np.uint8)
+        proba = self.calibration.apply(self.raw_proba(inputs))
+        out = []
+        for i, row in enumerate(proba):
+            best = int(np.argmax(row))
+            confident = row[best] >= self.calibration.unsure_below
+            out.append(Prediction(self.classes[best], "ok" if confident else "unsure", float(row[best]),
+                                  [float(v) for v in row], inputs[i],
+                                  list(warnings[i]) if warnings else [],
+                                  boxes[i] if boxes else None))
+        return out
+
+    def predict_files(self, paths, chunk_size: int = 256):
+        """Yield `(path, Prediction or DigitlabError)` for each path, in order.
+
+        Files are decoded and predicted `chunk_size` at a time, so a folder of
+        any size runs in bounded memory; a bad file yields its error and the
+        rest are still read.
+        """
+        chunk = []
+        for path in paths:
+            chunk.append(path)
+            if len(chunk) == chunk_size:
+                yield from self._predict_chunk(chunk)
+                chunk = []
+        yield from self._predict_chunk(chunk)
+
+    def _predict_chunk(self, paths):
+        results, ready = {}, []
+        for path in paths:
+            try:
+                prepared = self.prepare(path)
+            except DigitlabError as exc:
+                results[path] = exc
+                continue
+            if prepared.has_digit:
+                ready.append((path, prepared))
+            else:
+                results[path] = self.no_digit(prepared.input, prepared.warnings)
+        if ready:
+            found = self.predict_inputs([p.input for _, p in ready], [p.warnings for _, p in ready],
+                                        [p.box for _, p in ready])
+            results.update(zip([path for path, _ in ready], found))
+        return [(path, results[path]) for path in paths]
+
+    def no_digit(self, image, warnings) -> Prediction:
+        return Prediction(None, "no digit", 0.0, [0.0] * len(self.classes), np.asarray(image, np.uint8),
+                          list(warnings))
+
+    def raw_proba(self, inputs: np.ndarray) -> np.ndarray:
+        """Uncalibrated class probabilities (n, k) for uint8 inputs (n, H, W)."""
+        features = inputs.reshape(len(inputs), -1).astype(np.float32) / np.float32(255.0)
+        return np.asarray(self.model.predict_proba(features), dtype=np.float64)
+
+    def label_index(self, labels) -> np.ndarray:
+        """Digit labels -> column indices of `raw_proba`."""
+        lookup = {c: i for i, c in enumerate(self.classes)}
+        return np.array([lookup[int(y)] for y in labels])
+
+    # -- a number -----------------------------------------------------------------
+
+    def read_number(self, image):
+        """A line of digits, read left to right (see `digitlab.segment`)."""
+        from digitlab.segment import read_line
+
+        return read_line(self, image)
+
+
+def shipped_model_names() -> list[str]:
+    """Names of the models inside the package (digitlab/pretrained/<name>.npz)."""
+    return sorted(path.stem for path in PRETRAINED.glob("*.npz"))
+
+
+def _load_model(model, trust: bool):
+    """(model, info, name, calibration file) for None, a shipped name, or a path."""
+    from digitlab.models.modelfile import load_model
+
+    if model is None:
+        return _load_default()
+    path = Path(model)
+    if not path.exists() and (PRETRAINED / f"{model}.npz").is_file():
+        fitted, info = load_model(PRETRAINED / f"{model}.npz")
+        return fitted, info, str(model), calibration_path(str(model))
+    if not path.exists():
+        raise DigitlabError(f"{model}: no such model file, run folder or shipped model "
+                            f"(shipped: {', '.join(shipped_model_names()) or 'none'})")
+    fitted, info = load_model(path, trust=trust)
+    stem = path / "model" if path.is_dir() else path.with_suffix("")
+    return fitted, info, info.get("name") or path.stem, stem.with_name(stem.name + ".calibration.json")
+
+
+def _load_default():
+    try:
+        from digitlab.pretrained import load_pretrained
+    except ImportError as exc:
+        raise DigitlabError("no shipped model in this install; pass a model file with --model") from exc
+    loaded = load_pretrained()
+    fitted, info = loaded if isinstance(loaded, tuple) else (loaded, {})
+    name = (info or {}).get("name") or "default"
+    return fitted, info, name, calibration_path(name)

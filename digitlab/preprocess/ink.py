@@ -1,0 +1,150 @@
+"""Find the ink: grey photo -> white-on-black strokes and a mask of them.
+
+The stages, each a small function so the inspector can show every one:
+
+1. `shrink`: photos are big; 512 px on the longer side is plenty to find
+   digits that end up 20 px tall, and keeps every later stage fast.
+2. `ink_is_dark`: paper is the majority of pixels, ink the minority, so the
+   ink is on whichever side of the median the extreme pixels lie on. Works
+   for dark ink on any paper colour and for chalk on a blackboard alike.
+3. `flatten_lighting`: a morphological closing wider than any stroke
+   removes the strokes and leaves the paper's uneven lighting, which we
+   divide out (a shadow across the page would otherwise look like ink).
+4. `otsu_threshold`: the split between paper and ink that maximises the
+   between-class variance; its separability (how much of the variance that
+   split explains) tells a real stroke (~0.9) from noise (~0.64 for Gaussian).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+WORK_SIZE = 512  # longest side we process at
+
+
+@dataclass(frozen=True)
+class Ink:
+    """Where the ink is, at working scale.
+
+    ink : float32 (h, w) in [0, 1], white strokes on black, lighting removed.
+    mask : bool (h, w), the pixels that are ink (specks removed).
+    scale : float, original pixels per working pixel (>= 1).
+    contrast : float, ink minus paper in the original grey scale, 0..1.
+    separability : float, Otsu's between-class / total variance, 0..1.
+    inverted : bool, True when the picture had dark ink on light paper.
+    grey, flat : float32 (h, w), the working-size grey image and the strokes
+    after lighting removal (kept for the inspector).
+    """
+
+    ink: np.ndarray
+    mask: np.ndarray
+    scale: float
+    contrast: float
+    separability: float
+    inverted: bool
+    grey: np.ndarray
+    flat: np.ndarray
+
+
+def find_ink(grey: np.ndarray) -> Ink:
+    """float32 (H, W) grey in [0, 1] -> `Ink`."""
+    small, scale = shrink(grey)
+    inverted = ink_is_dark(small)
+    flat = flatten_lighting(small, inverted)
+    smooth = ndimage.gaussian_filter(flat, sigma=_noise_sigma(flat.shape))
+    level, separability = otsu_threshold(smooth)
+    contrast = float(np.percentile(smooth, 99.5) - np.percentile(smooth, 50))
+    mask = remove_specks(smooth > level)
+    ink = _stretch(flat, mask)
+    return Ink(ink, mask, scale, contrast, separability, inverted, small, flat)
+
+
+def shrink(grey: np.ndarray, size: int = WORK_SIZE) -> tuple[np.ndarray, float]:
+    """Downscale so the longer side is at most `size`; return (image, scale)."""
+    height, width = grey.shape
+    scale = max(height, width) / size
+    if scale <= 1.0:
+        return grey, 1.0
+    shape = (max(1, round(width / scale)), max(1, round(height / scale)))
+    small = Image.fromarray(grey, mode="F").resize(shape, Image.Resampling.BOX)
+    return np.asarray(small, dtype=np.float32), scale
+
+
+def ink_is_dark(grey: np.ndarray) -> bool:
+    """True for dark ink on light paper (the extremes lie below the median)."""
+    low, median, high = np.percentile(grey, [0.5, 50, 99.5])
+    return (median - low) > (high - median)
+
+
+def flatten_lighting(grey: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """Remove the paper's slowly varying brightness; return strokes, bright on 0.
+
+    Light falling on paper multiplies its reflectance, so dark ink is divided
+    by the paper's brightness (a shadow then darkens ink and paper alike and
+    cancels); light ink on a dark board is subtracted instead. The paper is
+    estimated by a morphological closing (dark ink) or opening (light ink)
+    with a window wider than any stroke: a quarter of the shorter side is,
+    for any digit that fits in the picture.
+    """
+    size = max(3, min(grey.shape) // 4)
+    step = max(1, size // 8)  # work on a subsampled copy: same result, 64x fewer operations
+    coarse = grey[::step, ::step]
+    window = max(3, size // step)
+    paper = ndimage.grey_closing(coarse, size=window) if dark_ink else ndimage.grey_opening(coarse, size=window)
+    paper = ndimage.uniform_filter(paper, size=window)
+    paper = ndimage.zoom(paper, (grey.shape[0] / coarse.shape[0], grey.shape[1] / coarse.shape[1]),
+                         order=1, grid_mode=True, mode="nearest")[: grey.shape[0], : grey.shape[1]]
+    if dark_ink:
+        return np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0)
+    return np.clip(grey - paper, 0.0, 1.0)
+
+
+def otsu_threshold(values: np.ndarray, bins: int = 256) -> tuple[float, float]:
+    """Otsu's threshold of `values` and its separability in [0, 1]."""
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-6:
+        return high, 0.0
+    counts, edges = np.histogram(values, bins=bins, range=(low, high))
+    centres = (edges[:-1] + edges[1:]) / 2
+    p = counts / counts.sum()
+    w0 = np.cumsum(p)  # weight of the class below each cut
+    mu0 = np.cumsum(p * centres)
+    mu = mu0[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mu * w0 - mu0) ** 2 / (w0 * (1 - w0))
+    between = np.nan_to_num(between[:-1])
+    cut = int(np.argmax(between))
+    total = float(np.sum(p * (centres - mu) ** 2))
+    return float(edges[cut + 1]), float(between[cut] / total) if total > 0 else 0.0
+
+
+def remove_specks(mask: np.ndarray) -> np.ndarray:
+    """Drop components far smaller than the largest (sensor noise, dust)."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n <= 1:
+        return mask
+    areas = np.bincount(labels.ravel())[1:]
+    keep = areas >= max(2, 0.02 * areas.max())
+    return keep[labels - 1] & mask
+
+
+def _noise_sigma(shape) -> float:
+    """Blur enough to quiet sensor noise, not enough to merge strokes."""
+    return max(0.5, min(shape) / 300)
+
+
+def _stretch(flat: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Scale so solid ink is 1, and zero everything away from the strokes.
+
+    Keeping the grey edge just outside the mask keeps MNIST's anti-aliased
+    look; zeroing beyond it removes paper texture and noise.
+    """
+    if not mask.any():
+        return np.zeros_like(flat)
+    solid = np.percentile(flat[mask], 90)
+    near = ndimage.binary_dilation(mask, iterations=2)
+    return np.clip(flat / max(solid, 1e-3), 0.0, 1.0) * near

@@ -1,0 +1,100 @@
+"""One picture of one digit -> model input, with the reasons it may be wrong.
+
+`prepare(image, shape)` runs decode -> find ink -> frame and returns a
+`Prepared`: the pixels the model will see, whether there is a digit at all,
+and warnings a person can act on ("digit touches the border"). "No digit"
+is decided here from the picture alone (blank paper, noise, a few specks);
+whether the marks look like a *digit* is the classifier's call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from digitlab.preprocess.decode import MAX_PIXELS, load_grey
+from digitlab.preprocess.frame import frame_digit
+from digitlab.preprocess.ink import Ink, find_ink
+
+MIN_CONTRAST = 0.08  # ink vs paper on a 0-1 scale: below this the page is blank
+LOW_CONTRAST = 0.2  # worth a warning
+MIN_SEPARABILITY = 0.7  # Otsu's explained variance; Gaussian noise gives ~0.64
+MAX_INK_SHARE = 0.4  # ink is the minority of a picture of a digit
+MIN_EXTENT = 0.04  # the marks must span at least this share of the picture's longer side
+
+
+@dataclass
+class Prepared:
+    """What `prepare` found.
+
+    input : uint8 (H, W) white-on-black model input (zeros when no digit).
+    has_digit : bool, False for blank paper, noise or specks.
+    warnings : list[str], problems a person can fix.
+    box : (x0, y0, x1, y1) of the ink in the original picture's pixels, or None.
+    ink : the `Ink` stage (for the inspector and the segmenter).
+    grey : float32 (H, W), the decoded picture.
+    """
+
+    input: np.ndarray
+    has_digit: bool
+    warnings: list = field(default_factory=list)
+    box: tuple | None = None
+    ink: Ink | None = None
+    grey: np.ndarray | None = None
+
+
+def prepare(image, shape=(28, 28), deskew: bool = False, max_pixels: int = MAX_PIXELS) -> Prepared:
+    """Decode `image` (bytes, path, PIL image or array) and make the model's input.
+
+    Raises `DigitlabError` for anything that is not a readable picture.
+    """
+    grey = load_grey(image, max_pixels=max_pixels)
+    ink = find_ink(grey)
+    reason = no_digit_reason(ink)
+    if reason:
+        return Prepared(np.zeros(shape, np.uint8), False, [reason], None, ink, grey)
+    warnings = describe(ink, grey.shape)
+    pixels = frame_digit(ink.ink, ink.mask, shape, deskew=deskew)
+    return Prepared(pixels, True, warnings, ink_box(ink.mask, ink.scale, grey.shape), ink, grey)
+
+
+def no_digit_reason(ink: Ink) -> str | None:
+    """Why a picture holds no digit, or None when it may hold one."""
+    if not ink.mask.any() or ink.contrast < MIN_CONTRAST:
+        return "no ink found (blank or nearly blank image)"
+    if ink.mask.mean() > MAX_INK_SHARE:
+        return "no digit: ink covers most of the image (noise or texture?)"
+    if ink.separability < MIN_SEPARABILITY:
+        return "no digit: no clear strokes (looks like noise)"
+    rows, cols = np.nonzero(ink.mask)
+    extent = max(np.ptp(rows) + 1, np.ptp(cols) + 1) / max(ink.mask.shape)
+    if extent < MIN_EXTENT:
+        return "no digit: only tiny specks"
+    return None
+
+
+def describe(ink: Ink, original_shape) -> list[str]:
+    """Warnings about a picture that does hold ink."""
+    warnings = []
+    if min(original_shape) < 8:
+        warnings.append(f"image is very small ({original_shape[1]}x{original_shape[0]} pixels)")
+    if ink.contrast < LOW_CONTRAST:
+        warnings.append(f"very low contrast ({ink.contrast:.2f})")
+    mask = ink.mask
+    if mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any():
+        warnings.append("digit touches the border (it may be cut off)")
+    _, blobs = ndimage.label(mask, structure=np.ones((3, 3)))
+    if blobs > 1:
+        warnings.append(f"{blobs} separate blobs (broken strokes, or more than one digit?)")
+    return warnings
+
+
+def ink_box(mask: np.ndarray, scale: float, original_shape) -> tuple[int, int, int, int]:
+    """Bounding box (x0, y0, x1, y1), x1/y1 exclusive, in original pixels."""
+    rows, cols = np.nonzero(mask)
+    height, width = original_shape
+    return (int(cols.min() * scale), int(rows.min() * scale),
+            min(width, int(np.ceil((cols.max() + 1) * scale))),
+            min(height, int(np.ceil((rows.max() + 1) * scale))))

@@ -1,0 +1,125 @@
+"""The run report's figures, each a pure function from arrays to a matplotlib Figure.
+
+matplotlib's object API only (`Figure`, never pyplot), so nothing here touches
+global state or needs a display; the report renders each figure to PNG.
+Digits are drawn white-on-black as the models see them ("gray" colormap).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def samples_per_class(images: np.ndarray, labels: np.ndarray, per_class: int = 10, seed: int = 0) -> Figure:
+    """A grid: one row per class, `per_class` random examples of it.  images uint8 (n, H, W)."""
+    classes = np.unique(labels)
+    rng = np.random.default_rng(seed)
+    fig = Figure(figsize=(per_class * 0.62 + 0.6, len(classes) * 0.62 + 0.3))
+    axes = fig.subplots(len(classes), per_class, squeeze=False)
+    for row, c in zip(axes, classes):
+        index = np.flatnonzero(labels == c)
+        chosen = rng.choice(index, size=min(per_class, len(index)), replace=False)
+        for ax, i in zip(row, chosen):
+            ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
+        for ax in row:
+            ax.set_xticks([]), ax.set_yticks([])
+        row[0].set_ylabel(str(c), rotation=0, labelpad=12, fontsize=12, va="center")
+    fig.subplots_adjust(wspace=0.05, hspace=0.05, left=0.06, right=0.99, top=0.99, bottom=0.01)
+    return fig
+
+
+def class_balance(classes, train_counts, test_counts) -> Figure:
+    """Side-by-side bars: images per class in the train and test splits."""
+    fig = Figure(figsize=(8, 3.2))
+    ax = fig.subplots()
+    x = np.arange(len(classes))
+    ax.bar(x - 0.2, train_counts, 0.4, label=f"train ({int(np.sum(train_counts)):,})", color="#4c72b0")
+    ax.bar(x + 0.2, test_counts, 0.4, label=f"test ({int(np.sum(test_counts)):,})", color="#dd8452")
+    ax.set_xticks(x, [str(c) for c in classes])
+    ax.set_xlabel("class"), ax.set_ylabel("images")
+    ax.legend(loc="lower right", framealpha=0.9)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(history: list[dict]) -> Figure:
+    """Loss and accuracy per epoch, training and validation side by side."""
+    fig = Figure(figsize=(10, 3.6))
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    epochs = [h["epoch"] for h in history]
+    for ax, key, name in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
+        for prefix, label, style in (("", "train", "-o"), ("val_", "validation", "-s")):
+            values = [h.get(prefix + key) for h in history]
+            if any(v is not None for v in values):
+                ys = [np.nan if v is None else v for v in values]
+                ax.plot(epochs, ys, style, markersize=3, label=label)
+        ax.set_xlabel("epoch"), ax.set_ylabel(name), ax.set_title(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(matrix, classes) -> Figure:
+    """The confusion matrix with its counts written in each cell (rows true, columns predicted)."""
+    matrix = np.asarray(matrix)
+    n = len(classes)
+    fig = Figure(figsize=(0.55 * n + 2.2, 0.5 * n + 1.6))
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="Blues")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (i, j), value in np.ndenumerate(matrix):
+        if value:
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=9,
+                    color="white" if value > threshold else "black")
+    ax.set_xticks(range(n), [str(c) for c in classes])
+    ax.set_yticks(range(n), [str(c) for c in classes])
+    ax.set_xlabel("predicted"), ax.set_ylabel("true")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def mistakes(images, true_labels, guesses, columns: int = 6) -> Figure:
+    """The most confident mistakes: each digit with its true label and top-3 guesses.
+
+    guesses : per image, a list of (class, probability), most likely first.
+    """
+    n = len(images)
+    rows = max(1, -(-n // columns))
+    fig = Figure(figsize=(columns * 1.75, rows * 2.25))
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes:
+        ax.axis("off")
+    for ax, image, true, top in zip(axes, images, true_labels, guesses):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=255)
+        ax.set_title(f"true {true}", fontsize=10, color="#1a7f37", pad=3)
+        lines = "\n".join(f"{c}: {p:.0%}" for c, p in top)
+        ax.text(0.5, -0.04, lines, transform=ax.transAxes, ha="center", va="top", fontsize=9,
+                color="#b00020", linespacing=1.1)
+    fig.subplots_adjust(hspace=0.9, wspace=0.25, top=0.93, bottom=0.12, left=0.02, right=0.98)
+    return fig
+
+
+def weight_images(weights: np.ndarray, titles=None, columns: int = 10) -> Figure:
+    """Tiles of learned weights, e.g. the first layer's (n_units, H, W).
+
+    Each tile is scaled symmetrically around zero (blue negative, red
+    positive), so a tile shows which pixels push its unit up or down.
+    """
+    n = len(weights)
+    rows = max(1, -(-n // columns))
+    fig = Figure(figsize=(columns * 0.95, rows * (1.1 if titles is not None else 0.95)))
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes:
+        ax.axis("off")
+    for i, (ax, w) in enumerate(zip(axes, weights)):
+        limit = float(np.abs(w).max()) or 1.0
+        ax.imshow(w, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=9, pad=2)
+    fig.subplots_adjust(wspace=0.08, hspace=0.35 if titles is not None else 0.08,
+                        left=0.01, right=0.99, top=0.95, bottom=0.02)
+    return fig

@@ -1,0 +1,157 @@
+"""The web app: a drawing page and a JSON API around one `digitlab.predict.Reader`.
+
+This is the one module that imports FastAPI. `create_app` loads the model once
+(so a bad `--model` fails at start-up, not on the first request) and returns
+an ASGI app:
+
+    GET  /                 the drawing page (static/index.html, app.js, style.css)
+    POST /api/predict      one digit: base64 image or 784 pixel values -> Prediction
+    POST /api/read         a number: base64 image -> Reading (digits with boxes)
+    GET  /api/models       the model answering, and the models shipped in the package
+    GET  /api/health       liveness
+    GET  /docs, /openapi.json   the schema, from the pydantic models in `schemas`
+
+Every user mistake is a 4xx whose body is `{"detail": "one line"}`: 413 for a
+body over the cap (`limits.BodyLimit`), 422 for anything we cannot read.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from digitlab import __version__
+from digitlab.errors import DigitlabError
+from digitlab.files import _jsonable
+from digitlab.predict import Reader, shipped_model_names
+from digitlab.serve import images, schemas
+from digitlab.serve.limits import DEFAULT_MAX_BODY, BodyLimit
+
+STATIC = Path(str(resources.files("digitlab.serve") / "static"))
+ERRORS = {413: {"model": schemas.Error, "description": "request body over the size cap"},
+          422: {"model": schemas.Error, "description": "an image or pixel list we cannot use"}}
+# The page loads nothing from elsewhere; saying so to the browser keeps it true.
+CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'"
+
+
+def create_app(model=None, *, trust: bool = False, reader=None,
+               max_body_bytes: int = DEFAULT_MAX_BODY,
+               max_pixels: int = images.DEFAULT_MAX_PIXELS):
+    """The ASGI app serving `model` (None: the shipped default; or a model path).
+
+    Parameters
+    ----------
+    model : str or Path, optional
+        Passed to `Reader.load`; ignored when `reader` is given.
+    trust : bool
+        Allow a model file holding pickled scikit-learn objects (runs code).
+    reader : Reader, optional
+        An already-loaded reader (tests, or embedding in a bigger app).
+    max_body_bytes : int
+        Largest request body accepted, counted as it arrives (413 beyond it).
+    max_pixels : int
+        Largest image, width x height, we will decode (422 beyond it).
+    """
+    if reader is None:
+        reader = Reader.load(model=model, trust=trust)
+    card = _model_card(reader, model)
+
+    api = FastAPI(title="digitlab", version=__version__,
+                  description="Read handwritten digits: one digit, or a number in a photo.")
+    _add_error_handlers(api)
+
+    @api.post("/api/predict", response_model=schemas.Prediction, responses=ERRORS)
+    def predict(request: schemas.PredictRequest):
+        """Read one digit from an image (base64) or from 784 pixel values (0-255, white on black)."""
+        if request.pixels is not None:
+            p = reader.predict_pixels(np.asarray(request.pixels, dtype=np.float64))
+        else:
+            data = images.decode_base64(request.image)
+            images.image_size(data, max_pixels)
+            p = reader.predict_image(data)
+        return _prediction(p)
+
+    @api.post("/api/read", response_model=schemas.Reading, responses=ERRORS)
+    def read(request: schemas.ReadRequest):
+        """Read a number (one or more digits on a line) from an image (base64)."""
+        data = images.decode_base64(request.image)
+        width, height = images.image_size(data, max_pixels)
+        r = reader.read_number(data)
+        digits = [{**_prediction(d), "box": dict(zip(("x0", "y0", "x1", "y1"), map(int, d.box)))}
+                  for d in r.digits]
+        return {"text": r.text, "digits": digits, "width": width, "height": height,
+                "warnings": [str(w) for w in r.warnings]}
+
+    @api.get("/api/models", response_model=schemas.Models)
+    def models():
+        """The model answering requests, and the models shipped with digitlab."""
+        return {"active": card, "shipped": shipped_model_names()}
+
+    @api.get("/api/health", response_model=schemas.Health)
+    def health():
+        return {"status": "ok", "model": card["name"]}
+
+    @api.get("/", include_in_schema=False)
+    def index():
+        return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": CSP})
+
+    api.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return BodyLimit(api, max_bytes=max_body_bytes)
+
+
+def _prediction(p) -> dict:
+    """A `digitlab.predict` prediction as the `schemas.Prediction` fields."""
+    return {
+        "digit": None if p.digit is None else int(p.digit),
+        "status": p.status,
+        "probability": float(p.probability),
+        "probabilities": [float(v) for v in p.probabilities],
+        "top3": [{"digit": int(d), "probability": float(q)} for d, q in p.top3],
+        "input": np.asarray(p.input, dtype=np.uint8).reshape(schemas.SIDE, schemas.SIDE).tolist(),
+        "warnings": [str(w) for w in p.warnings],
+    }
+
+
+def _add_error_handlers(api) -> None:
+    """Every error body is `{"detail": "one line"}`, matching `schemas.Error`."""
+
+    @api.exception_handler(DigitlabError)
+    def user_error(request: Request, exc: DigitlabError):
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @api.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": _one_line(exc.errors())}, status_code=422)
+
+    @api.exception_handler(HTTPException)
+    def http_error(request: Request, exc: HTTPException):
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+
+def _one_line(errors) -> str:
+    """pydantic's error list as one line: the first problem, and how many more there are."""
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "body"
+    line = f"{where}: {first.get('msg', 'invalid')}"
+    if first.get("type") == "json_invalid":
+        line = f"body is not valid JSON ({first.get('ctx', {}).get('error', 'parse error')})"
+    if len(errors) > 1:
+        line += f" (and {len(errors) - 1} more problem{'s' * (len(errors) > 2)})"
+    return line
+
+
+def _model_card(reader, model) -> dict:
+    return {"name": str(reader.name), "source": str(model) if model else "shipped",
+            "info": json.loads(json.dumps(reader.info, default=_jsonable))}
+

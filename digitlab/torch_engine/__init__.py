@@ -1,0 +1,14 @@
+"""The torch engine: digitlab's architectures as `torch.nn` modules.
+
+Every module in this package may import torch; nothing outside it does, and
+`models.py` imports it only inside functions, so `digitlab.torch_engine.models`
+can be imported (and torch-trained model files read) without torch installed.
+
+    build.py        architecture description -> nn.Sequential; weights both ways
+    device.py       cuda / mps / cpu choice
+    augment.py      random affine and elastic distortion, on whole batches
+    loop.py         the training loop (optimiser, schedule, AMP, checkpoints)
+    checkpoint.py   atomic checkpoints with every RNG state, for exact --resume
+    distributed.py  DistributedDataParallel under torchrun, or --nproc N
+    models.py       TorchNetClassifier (scikit-learn API), MODELS, CODECS
+"""

@@ -1,0 +1,163 @@
+"""Torch networks as scikit-learn estimators, and how their model files are stored.
+
+The estimators take the numpy engine's parameter names (hidden_layer_sizes,
+activation, max_iter, batch_size, learning_rate_init, solver, alpha, dropout,
+random_state) plus the torch-only settings (device, augment, label_smoothing,
+schedule, checkpoint, resume, nproc). torch is imported inside functions
+only, so this module, and therefore every model file it wrote, loads without
+torch: `CODECS` then rebuilds the same network in the numpy engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from digitlab.errors import DigitlabError
+from digitlab.models.modelfile import Codec
+from digitlab.nn import architecture as arch_lib
+
+
+class TorchNetClassifier(ClassifierMixin, BaseEstimator):
+    """A network of `digitlab.nn.architecture` trained with PyTorch.
+
+    Parameters
+    ----------
+    architecture : "mlp", "cnn", "lenet5", "fast-cnn", or a full description dict.
+    hidden_layer_sizes : dense layers (mlp), or the one dense layer before the logits (cnn).
+    channels : conv stages (cnn; two 3x3 convs each, then a 2x2 max-pool).
+    max_iter : epochs.  batch_size : the global mini-batch, split across processes.
+    learning_rate_init : the peak rate of the schedule.  alpha : weight decay.
+    solver : adamw, adam, nesterov, momentum or sgd.  schedule : onecycle, cosine or constant.
+    augment : none, affine or elastic (see augment.py).  label_smoothing : in [0, 1).
+    device : auto, cpu, cuda[:N] or mps.  mixed_precision : float16 autocast on CUDA.
+    checkpoint : a file written after every epoch; with resume=True training continues from it.
+    nproc : processes for DistributedDataParallel (>1 spawns them on this machine).
+    """
+
+    def __init__(self, architecture="cnn", hidden_layer_sizes=(128,), channels=(32, 64), activation="relu",
+                 batchnorm=True, dropout=0.25, max_iter=10, batch_size=128, learning_rate_init=3e-3,
+                 solver="adamw", alpha=1e-4, schedule="onecycle", label_smoothing=0.0, augment="none",
+                 device="auto", mixed_precision=True, channels_last=None, checkpoint=None, resume=False,
+                 nproc=1, random_state=None, verbose=False):
+        self.architecture = architecture
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.channels = channels
+        self.activation = activation
+        self.batchnorm = batchnorm
+        self.dropout = dropout
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.solver = solver
+        self.alpha = alpha
+        self.schedule = schedule
+        self.label_smoothing = label_smoothing
+        self.augment = augment
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.channels_last = channels_last
+        self.checkpoint = checkpoint
+        self.resume = resume
+        self.nproc = nproc
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- the architecture ------------------------------------------------------------------------
+
+    def build_architecture(self, input_shape, n_classes: int) -> dict:
+        """The description this estimator trains, for images of `input_shape` (C, H, W)."""
+        kind = self.architecture
+        if isinstance(kind, dict):
+            return arch_lib.validate(kind)
+        hidden = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
+        if kind == "mlp":
+            return arch_lib.mlp(hidden, self.activation, input_shape, n_classes, dropout=self.dropout,
+                                batchnorm=self.batchnorm)
+        if kind == "cnn":
+            return arch_lib.cnn(tuple(self.channels), hidden[0], input_shape, n_classes,
+                                dropout=self.dropout, batchnorm=self.batchnorm)
+        if kind == "lenet5":
+            return arch_lib.lenet5(input_shape, n_classes)
+        if kind == "fast-cnn":
+            return fast_cnn(tuple(self.channels), input_shape, n_classes)
+        raise DigitlabError(f"unknown architecture {kind!r}; choose mlp, cnn, lenet5, fast-cnn or a dict")
+
+    # -- scikit-learn API ------------------------------------------------------------------------
+
+    def fit(self, X, y):
+        """Train on X float32 (n, H*W) in [0, 1] and labels y (n,)."""
+        from digitlab.torch_engine.fit import fit_estimator
+
+        return fit_estimator(self, X, y)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n, n_classes) float32 class probabilities."""
+        from digitlab.torch_engine.fit import predict_logits
+
+        logits = predict_logits(self, X)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Weights in our layout (dense (in, out)), as the numpy engine takes them."""
+        from digitlab.torch_engine.build import get_weights
+
+        return get_weights(self.module_)
+
+    def to_numpy_model(self):
+        """The same fitted network in the numpy engine (same probabilities to float32 rounding)."""
+        from digitlab.nn.models import from_weights
+
+        return from_weights(self.architecture_, self.get_weights(), self.classes_)
+
+
+def fast_cnn(channels=(16, 32), input_shape=(1, 28, 28), n_classes=10) -> dict:
+    """A small, quick CNN: per stage one 5x5 conv (same padding), batch-norm, ReLU, 2x2 pool."""
+    layers = []
+    for c in channels:
+        layers += [{"type": "conv2d", "filters": int(c), "kernel_size": 5, "padding": 2},
+                   {"type": "batchnorm"}, {"type": "relu"}, {"type": "maxpool2d", "pool_size": 2}]
+    layers += [{"type": "flatten"}, {"type": "dense", "units": n_classes, "init": "xavier"}]
+    return arch_lib.validate({"input_shape": list(input_shape), "layers": layers})
+
+
+MODELS = {
+    "mlp": lambda: TorchNetClassifier(architecture="mlp", hidden_layer_sizes=(128, 64, 32), batchnorm=False,
+                                      dropout=0.0),
+    "cnn": lambda: TorchNetClassifier(architecture="cnn"),
+    "lenet5": lambda: TorchNetClassifier(architecture="lenet5", dropout=0.0, batchnorm=False),
+    "fast-cnn": lambda: TorchNetClassifier(architecture="fast-cnn", channels=(16, 32), max_iter=1,
+                                           batch_size=64, learning_rate_init=4e-3, dropout=0.0),
+}
+
+
+# -- model files -------------------------------------------------------------------------------
+
+def _encode(model: TorchNetClassifier):
+    params = {k: v for k, v in model.get_params(deep=False).items() if k not in ("checkpoint", "resume")}
+    params["architecture"] = model.architecture_  # the full description, so decoding needs no builder
+    params["classes"] = np.asarray(model.classes_).tolist()
+    return params, model.get_weights()
+
+
+def _decode(params: dict, arrays: dict, trust: bool):
+    """A TorchNetClassifier when torch is installed, else the same network in the numpy engine."""
+    params = dict(params)
+    classes = np.asarray(params.pop("classes"))
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        from digitlab.nn.models import from_weights
+
+        return from_weights(params["architecture"], arrays, classes)
+    from digitlab.torch_engine.fit import restore
+
+    return restore(TorchNetClassifier(**params), classes, arrays)
+
+
+CODECS = {"TorchNetClassifier": Codec(TorchNetClassifier, _encode, _decode)}
