@@ -13,6 +13,8 @@ All functions take a `np.random.Generator` and return uint8 RGB (H, W, 3).
 
 from __future__ import annotations
 
+import functools
+import gzip
 import io
 
 import numpy as np
@@ -23,6 +25,14 @@ INKS = [(20, 20, 25), (25, 35, 120), (120, 20, 25), (20, 80, 40), (70, 70, 75)] 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 LOOKALIKES = set("OoDQIlijLSsZzBbgqGTt")  # letters a digit model may fairly read as 0, 1, 5, 2, 8, 9, 6, 7
+
+
+def read_idx(path) -> np.ndarray:
+    """An IDX (.gz) file as an array: the few lines that need no loader."""
+    with gzip.open(path) as f:
+        data = f.read()
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(data[3])]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(dims)
 
 
 def ink_alpha(digit: np.ndarray, height: int, rng, rotate: float = 15.0) -> np.ndarray:
@@ -167,3 +177,17 @@ def _has_font() -> bool:
     from pathlib import Path
 
     return Path(FONT).is_file()
+
+
+@functools.lru_cache(maxsize=2)
+def small_model(mnist_dir: str, n: int = 4000, epochs: int = 15):
+    """A small scikit-learn MLP on the first `n` MNIST training images (for tests and quick looks)."""
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier
+
+    images = read_idx(f"{mnist_dir}/train-images-idx3-ubyte.gz")[:n]
+    labels = read_idx(f"{mnist_dir}/train-labels-idx1-ubyte.gz")[:n].astype(np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a few epochs do not converge, and need not
+        return MLPClassifier((64,), max_iter=epochs, random_state=0).fit(images.reshape(n, -1) / 255.0, labels)

@@ -14,8 +14,14 @@ from digitlab.errors import DigitlabError
 SIDE = 4  # 16 pixel columns keep the generated files small; the parser takes any square
 
 
-def csv_text(images: np.ndarray, labels=None, newline="\n", bom=False, blank_lines=False,
-             trailing_newline=True) -> bytes:
+def csv_text(
+    images: np.ndarray,
+    labels=None,
+    newline="\n",
+    bom=False,
+    blank_lines=False,
+    trailing_newline=True,
+) -> bytes:
     """A digit CSV written independently of the parser."""
     n_pixels = images.shape[1] * images.shape[2]
     header = ([] if labels is None else ["label"]) + [f"pixel{i}" for i in range(n_pixels)]
@@ -34,10 +40,21 @@ def random_digits(n, seed=0, side=SIDE):
     return rng.integers(0, 256, (n, side, side), dtype=np.uint8), rng.integers(0, 10, n)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(n=st.integers(1, 12), seed=st.integers(0, 2**16), newline=st.sampled_from(["\n", "\r\n", "\r"]),
-       bom=st.booleans(), blank=st.booleans(), trailing=st.booleans(), labelled=st.booleans())
-def test_round_trip_through_every_variant(tmp_path, n, seed, newline, bom, blank, trailing, labelled):
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    n=st.integers(1, 12),
+    seed=st.integers(0, 2**16),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    bom=st.booleans(),
+    blank=st.booleans(),
+    trailing=st.booleans(),
+    labelled=st.booleans(),
+)
+def test_round_trip_through_every_variant(
+    tmp_path, n, seed, newline, bom, blank, trailing, labelled
+):
     images, labels = random_digits(n, seed)
     path = tmp_path / "digits.csv"
     path.write_bytes(csv_text(images, labels if labelled else None, newline, bom, blank, trailing))
@@ -70,26 +87,32 @@ HEADER = "label," + ",".join(f"pixel{i}" for i in range(4))
 ROW = "3,0,10,200,255"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "empty file"),
-    ("\n\n", "empty file"),
-    (HEADER + "\n", "no data rows after the header"),
-    ("label,pixel0,pixel2,pixel3,pixel4\n" + ROW, "line 1: column 3 is 'pixel2', expected 'pixel1'"),
-    ("id,pixel0,pixel1,pixel2,pixel3\n" + ROW, "line 1: column 1 is 'id', expected 'pixel0'"),
-    ("label,pixel0,pixel1,pixel2\n3,0,0,0", "line 1: 3 pixel columns is not a square image"),
-    ("label\n3", "line 1: 0 pixel columns is not a square image"),
-    (f"{HEADER}\n{ROW}\n\n3,0,10,200\n", "line 4: 4 values, expected 5"),
-    (f"{HEADER}\n{ROW}\n{ROW},7\n", "line 3: 6 values, expected 5"),
-    (f"{HEADER}\n{ROW}\n3,0,256,0,0\n", "line 3: pixel value 256 is outside 0-255"),
-    (f"{HEADER}\n{ROW}\n3,0,-1,0,0\n", "line 3: pixel value -1 is outside 0-255"),
-    (f"{HEADER}\n{ROW}\n3,0,99999,0,0\n", "line 3, column 3: 99999 is outside 0-255"),
-    (f"{HEADER}\n{ROW}\n3,0,abc,0,0\n", "line 3, column 3: 'abc' is not a whole number 0-255"),
-    (f"{HEADER}\n{ROW}\n3,0,1.5,0,0\n", "line 3, column 3: '1.5' is not a whole number 0-255"),
-    (f"{HEADER}\n{ROW}\n3,0,,0,0\n", "line 3, column 3: '' is not a whole number 0-255"),
-    (f"{HEADER}\n{ROW}\n3,0,1#2,0,0\n", "line 3, column 3: '1#2' is not a whole number 0-255"),
-    (f"{HEADER}\n{ROW}\n10,0,0,0,0\n", "line 3: label 10 is outside 0-9"),
-    ("\n\n" + f"{HEADER}\r\n{ROW}\r\n\r\n-1,0,0,0,0\r\n", "line 6: label -1 is outside 0-9"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty file"),
+        ("\n\n", "empty file"),
+        (HEADER + "\n", "no data rows after the header"),
+        (
+            "label,pixel0,pixel2,pixel3,pixel4\n" + ROW,
+            "line 1: column 3 is 'pixel2', expected 'pixel1'",
+        ),
+        ("id,pixel0,pixel1,pixel2,pixel3\n" + ROW, "line 1: column 1 is 'id', expected 'pixel0'"),
+        ("label,pixel0,pixel1,pixel2\n3,0,0,0", "line 1: 3 pixel columns is not a square image"),
+        ("label\n3", "line 1: 0 pixel columns is not a square image"),
+        (f"{HEADER}\n{ROW}\n\n3,0,10,200\n", "line 4: 4 values, expected 5"),
+        (f"{HEADER}\n{ROW}\n{ROW},7\n", "line 3: 6 values, expected 5"),
+        (f"{HEADER}\n{ROW}\n3,0,256,0,0\n", "line 3: pixel value 256 is outside 0-255"),
+        (f"{HEADER}\n{ROW}\n3,0,-1,0,0\n", "line 3: pixel value -1 is outside 0-255"),
+        (f"{HEADER}\n{ROW}\n3,0,99999,0,0\n", "line 3, column 3: 99999 is outside 0-255"),
+        (f"{HEADER}\n{ROW}\n3,0,abc,0,0\n", "line 3, column 3: 'abc' is not a whole number 0-255"),
+        (f"{HEADER}\n{ROW}\n3,0,1.5,0,0\n", "line 3, column 3: '1.5' is not a whole number 0-255"),
+        (f"{HEADER}\n{ROW}\n3,0,,0,0\n", "line 3, column 3: '' is not a whole number 0-255"),
+        (f"{HEADER}\n{ROW}\n3,0,1#2,0,0\n", "line 3, column 3: '1#2' is not a whole number 0-255"),
+        (f"{HEADER}\n{ROW}\n10,0,0,0,0\n", "line 3: label 10 is outside 0-9"),
+        ("\n\n" + f"{HEADER}\r\n{ROW}\r\n\r\n-1,0,0,0,0\r\n", "line 6: label -1 is outside 0-9"),
+    ],
+)
 def test_bad_files_name_the_file_and_line(tmp_path, text, message):
     path = _write(tmp_path, text)
     with pytest.raises(DigitlabError) as err:
@@ -105,9 +128,10 @@ def test_non_utf8_header(tmp_path):
         read_kaggle_csv(path)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.text(alphabet="0123456789,-+. \r\n\tax#\"", max_size=60),
-       raw=st.binary(max_size=30))
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.text(alphabet='0123456789,-+. \r\n\tax#"', max_size=60), raw=st.binary(max_size=30))
 def test_arbitrary_bodies_raise_only_digitlab_error(tmp_path, body, raw):
     path = tmp_path / "fuzz.csv"
     for data in ((HEADER + "\n" + body).encode(), HEADER.encode() + b"\n" + raw):
@@ -118,6 +142,19 @@ def test_arbitrary_bodies_raise_only_digitlab_error(tmp_path, body, raw):
             continue
         assert split.images.dtype == np.uint8 and split.images.shape[1:] == (2, 2)
         assert split.labels.min() >= 0 and split.labels.max() <= 9
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=80))
+def test_arbitrary_files_raise_only_digitlab_error(tmp_path, data):
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(data)
+    try:
+        read_kaggle_csv(path)
+    except DigitlabError:
+        pass
 
 
 def test_held_out_split_is_stratified_fixed_and_a_sixth(tmp_path):

@@ -71,22 +71,32 @@ def serve(files: dict[str, bytes]):
 
 
 def _idx(array: np.ndarray) -> bytes:
-    return bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape) + array.tobytes()
+    return (
+        bytes([0, 0, 8, array.ndim])
+        + b"".join(d.to_bytes(4, "big") for d in array.shape)
+        + array.tobytes()
+    )
 
 
 @pytest.fixture(scope="module")
 def tiny():
     """Four small gzipped IDX files, and a checksum table that accepts exactly them."""
     rng = np.random.default_rng(0)
-    arrays = [rng.integers(0, 256, (20, 6, 6), dtype=np.uint8), rng.integers(0, 10, 20, dtype=np.uint8),
-              rng.integers(0, 256, (8, 6, 6), dtype=np.uint8), rng.integers(0, 10, 8, dtype=np.uint8)]
+    arrays = [
+        rng.integers(0, 256, (20, 6, 6), dtype=np.uint8),
+        rng.integers(0, 10, 20, dtype=np.uint8),
+        rng.integers(0, 256, (8, 6, 6), dtype=np.uint8),
+        rng.integers(0, 10, 8, dtype=np.uint8),
+    ]
     files = {name: gzip.compress(_idx(a), mtime=0) for name, a in zip(FILES, arrays)}
     checksums = {name: {hashlib.md5(body).hexdigest(): "test"} for name, body in files.items()}
     return files, checksums, arrays
 
 
 def _leftovers(folder):
-    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".part") or p.name.startswith("."))
+    return sorted(
+        p.name for p in folder.rglob("*") if p.name.endswith(".part") or p.name.startswith(".")
+    )
 
 
 def test_mirrors_are_tried_in_order_until_one_serves_a_good_file(tmp_path, tiny):
@@ -94,10 +104,13 @@ def test_mirrors_are_tried_in_order_until_one_serves_a_good_file(tmp_path, tiny)
     messages = []
     with serve(files) as (url, requests):
         mirrors = [f"{url}/missing", f"{url}/corrupt", f"{url}/drop", f"{url}/good"]
-        folder, variants = dl.prepare_idx_dataset("mnist", data_dir=tmp_path, mirrors=mirrors,
-                                                  checksums=checksums, log=messages.append)
+        folder, variants = dl.prepare_idx_dataset(
+            "mnist", data_dir=tmp_path, mirrors=mirrors, checksums=checksums, log=messages.append
+        )
     assert folder == tmp_path / "mnist"
-    assert requests[:4] == [f"/{kind}/{FILES[0]}" for kind in ("missing", "corrupt", "drop", "good")]
+    assert requests[:4] == [
+        f"/{kind}/{FILES[0]}" for kind in ("missing", "corrupt", "drop", "good")
+    ]
     # the mirror that worked is asked first for the remaining files
     assert requests[4:] == [f"/good/{name}" for name in FILES[1:]]
     assert variants == dict.fromkeys(FILES, "test")
@@ -114,29 +127,46 @@ def test_every_mirror_failing_says_what_to_do_and_leaves_nothing(tmp_path, tiny)
     with serve(files) as (url, requests):
         mirrors = [f"{url}/missing", f"{url}/corrupt", f"{url}/drop"]
         with pytest.raises(DigitlabError) as err:
-            dl.prepare_idx_dataset("mnist", data_dir=tmp_path, mirrors=mirrors, checksums=checksums,
-                                   log=lambda m: None)
+            dl.prepare_idx_dataset(
+                "mnist", data_dir=tmp_path, mirrors=mirrors, checksums=checksums, log=lambda m: None
+            )
     message = str(err.value)
     assert "\n" not in message
     assert f"{url}/missing/{FILES[0]}: HTTP 404 Not Found" in message
     assert f"{url}/corrupt/{FILES[0]}: checksum mismatch (MD5 " in message
     assert f"{url}/drop/{FILES[0]}: connection dropped after " in message
-    assert message.endswith(f"no network? put the four files in {tmp_path / 'mnist'} or set DIGITLAB_DATA")
+    assert message.endswith(
+        f"no network? put the four files in {tmp_path / 'mnist'} or set DIGITLAB_DATA"
+    )
     assert list((tmp_path / "mnist").iterdir()) == []
     assert len(requests) == 3  # it stops at the first file nobody can serve
 
 
 def test_unreachable_and_silent_mirrors_time_out(tmp_path, tiny):
     files, checksums, _ = tiny
-    with serve(files) as (url, requests):
+    with serve(files) as (url, _):
         start = time.perf_counter()
         mirrors = ["http://127.0.0.1:9/", f"{url}/slow", f"{url}/good"]  # port 9: nothing listens
-        dl.prepare_idx_dataset("mnist", data_dir=tmp_path, mirrors=mirrors, checksums=checksums,
-                               timeout=0.5, log=lambda m: None)
+        dl.prepare_idx_dataset(
+            "mnist",
+            data_dir=tmp_path,
+            mirrors=mirrors,
+            checksums=checksums,
+            timeout=0.5,
+            log=lambda m: None,
+        )
         assert time.perf_counter() - start < SLOW_SECONDS + 2
-        with pytest.raises(DigitlabError, match=r"slow/train-images-idx3-ubyte.gz: no answer within 0.5 s"):
-            dl.fetch_file(FILES[0], tmp_path / "again", [f"{url}/slow"], dl.accepted_md5s(
-                "train_images", "mnist", checksums), timeout=0.5, log=lambda m: None)
+        with pytest.raises(
+            DigitlabError, match=r"slow/train-images-idx3-ubyte.gz: no answer within 0.5 s"
+        ):
+            dl.fetch_file(
+                FILES[0],
+                tmp_path / "again",
+                [f"{url}/slow"],
+                dl.accepted_md5s("train_images", "mnist", checksums),
+                timeout=0.5,
+                log=lambda m: None,
+            )
     assert _leftovers(tmp_path) == []
 
 
@@ -146,15 +176,21 @@ def test_ctrl_c_mid_download_leaves_no_partial_file(tmp_path, tiny, monkeypatch)
 
     def interrupted(*args, **kwargs):
         response = real_urlopen(*args, **kwargs)
-        reads = iter([lambda n: response.fp.read(8), lambda n: (_ for _ in ()).throw(KeyboardInterrupt)])
+        reads = iter(
+            [lambda n: response.fp.read(8), lambda n: (_ for _ in ()).throw(KeyboardInterrupt)]
+        )
         response.read = lambda n=-1: next(reads)(n)
         return response
 
     monkeypatch.setattr(urllib.request, "urlopen", interrupted)
-    with serve(files) as (url, _):
-        with pytest.raises(KeyboardInterrupt):
-            dl.prepare_idx_dataset("mnist", data_dir=tmp_path, mirrors=[f"{url}/good"],
-                                   checksums=checksums, log=lambda m: None)
+    with serve(files) as (url, _), pytest.raises(KeyboardInterrupt):
+        dl.prepare_idx_dataset(
+            "mnist",
+            data_dir=tmp_path,
+            mirrors=[f"{url}/good"],
+            checksums=checksums,
+            log=lambda m: None,
+        )
     assert list((tmp_path / "mnist").iterdir()) == []
 
 
@@ -164,8 +200,9 @@ def test_digitlab_data_env_sets_the_cache(tmp_path, tiny, monkeypatch):
     assert dl.data_root() == tmp_path / "env"
     assert dl.data_root(tmp_path / "flag") == tmp_path / "flag"  # --data-dir beats the variable
     with serve(files) as (url, _):
-        folder, _ = dl.prepare_idx_dataset("mnist", mirrors=[f"{url}/good"], checksums=checksums,
-                                           log=lambda m: None)
+        folder, _ = dl.prepare_idx_dataset(
+            "mnist", mirrors=[f"{url}/good"], checksums=checksums, log=lambda m: None
+        )
     assert folder == tmp_path / "env" / "mnist"
     monkeypatch.delenv("DIGITLAB_DATA")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -181,8 +218,13 @@ def test_corrupt_cached_file_is_downloaded_again(tmp_path, tiny):
     (cache / FILES[2]).write_bytes(files[FILES[2]][:-10])  # truncated earlier
     messages = []
     with serve(files) as (url, requests):
-        dl.prepare_idx_dataset("mnist", data_dir=tmp_path, mirrors=[f"{url}/good"],
-                               checksums=checksums, log=messages.append)
+        dl.prepare_idx_dataset(
+            "mnist",
+            data_dir=tmp_path,
+            mirrors=[f"{url}/good"],
+            checksums=checksums,
+            log=messages.append,
+        )
     assert requests == [f"/good/{FILES[2]}"]  # the three good files are kept
     assert (cache / FILES[2]).read_bytes() == files[FILES[2]]
     assert "checksum does not match" in messages[0]
@@ -194,8 +236,13 @@ def test_bad_file_in_a_folder_you_keep_is_reported_not_replaced(tmp_path, tiny):
         (tmp_path / name).write_bytes(body)
     (tmp_path / FILES[1]).write_bytes(b"not gzip")
     with pytest.raises(DigitlabError, match=f"{FILES[1]}: MD5 .* matches no known mnist file"):
-        dl.prepare_idx_dataset("mnist", data_dir=tmp_path, mirrors=["http://127.0.0.1:9/"],
-                               checksums=checksums, log=lambda m: None)
+        dl.prepare_idx_dataset(
+            "mnist",
+            data_dir=tmp_path,
+            mirrors=["http://127.0.0.1:9/"],
+            checksums=checksums,
+            log=lambda m: None,
+        )
     assert (tmp_path / FILES[1]).read_bytes() == b"not gzip"
 
 
@@ -207,9 +254,15 @@ def test_missing_files_without_download(tmp_path):
 def test_shared_copy_is_a_known_local_variant(mnist_dir):
     folder, variants = dl.prepare_idx_dataset("mnist", data_dir=mnist_dir, download=False)
     assert folder == mnist_dir
-    assert variants == {"train-images-idx3-ubyte.gz": "png-rebuild", "train-labels-idx1-ubyte.gz": "canonical",
-                        "t10k-images-idx3-ubyte.gz": "canonical", "t10k-labels-idx1-ubyte.gz": "canonical"}
-    with pytest.raises(DigitlabError, match="this is mnist's train-images-idx3-ubyte.gz, not fashion-mnist's"):
+    assert variants == {
+        "train-images-idx3-ubyte.gz": "png-rebuild",
+        "train-labels-idx1-ubyte.gz": "canonical",
+        "t10k-images-idx3-ubyte.gz": "canonical",
+        "t10k-labels-idx1-ubyte.gz": "canonical",
+    }
+    with pytest.raises(
+        DigitlabError, match="this is mnist's train-images-idx3-ubyte.gz, not fashion-mnist's"
+    ):
         dl.prepare_idx_dataset("fashion-mnist", data_dir=mnist_dir, download=False)
 
 
@@ -219,21 +272,47 @@ def test_real_manifest_accepts_canonical_downloads_only(tmp_path, mnist_dir):
     files = {name: (mnist_dir / name).read_bytes() for name in FILES}
     with serve(files) as (url, _):
         with pytest.raises(DigitlabError, match="train-images-idx3-ubyte.gz: checksum mismatch"):
-            dl.prepare_idx_dataset("mnist", data_dir=tmp_path / "a", mirrors=[f"{url}/good"],
-                                   log=lambda m: None)
+            dl.prepare_idx_dataset(
+                "mnist", data_dir=tmp_path / "a", mirrors=[f"{url}/good"], log=lambda m: None
+            )
         # with the variant already on disk, the rest comes from the mirror: the CLI, end to end
         (tmp_path / "b" / "mnist").mkdir(parents=True)
         shutil.copy(mnist_dir / FILES[0], tmp_path / "b" / "mnist" / FILES[0])
-        assert main(["data", "download", "mnist", "--data-dir", str(tmp_path / "b"),
-                     "--mirror", f"{url}/missing", "--mirror", f"{url}/good"]) == 0
+        assert (
+            main(
+                [
+                    "data",
+                    "download",
+                    "mnist",
+                    "--data-dir",
+                    str(tmp_path / "b"),
+                    "--mirror",
+                    f"{url}/missing",
+                    "--mirror",
+                    f"{url}/good",
+                ]
+            )
+            == 0
+        )
     for name in FILES:
         assert (tmp_path / "b" / "mnist" / name).read_bytes() == files[name]
     assert _leftovers(tmp_path) == []
 
 
 def test_cli_download_failure_is_one_line_exit_2(tmp_path, capsys):
-    code = main(["data", "download", "mnist", "--data-dir", str(tmp_path), "--mirror",
-                 "http://127.0.0.1:9/", "--timeout", "1"])
+    code = main(
+        [
+            "data",
+            "download",
+            "mnist",
+            "--data-dir",
+            str(tmp_path),
+            "--mirror",
+            "http://127.0.0.1:9/",
+            "--timeout",
+            "1",
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert err[-1].startswith("digitlab: error: could not download train-images-idx3-ubyte.gz (")

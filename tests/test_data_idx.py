@@ -18,17 +18,21 @@ from digitlab.errors import DigitlabError
 
 def idx_bytes(array: np.ndarray, code: int = 0x08) -> bytes:
     """An IDX file written independently of the parser: struct header + raw payload."""
-    header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     return header + array.astype(np.uint8).tobytes()
 
 
 def write_idx_folder(folder, n_train=12, n_test=6, shape=(5, 4), gz=True, names=None, seed=0):
     """Four small IDX files; returns the arrays written."""
     rng = np.random.default_rng(seed)
-    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (n_train, *shape), dtype=np.uint8),
-              "train-labels-idx1-ubyte": rng.integers(0, 10, n_train, dtype=np.uint8),
-              "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, *shape), dtype=np.uint8),
-              "t10k-labels-idx1-ubyte": rng.integers(0, 10, n_test, dtype=np.uint8)}
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, *shape), dtype=np.uint8),
+        "train-labels-idx1-ubyte": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, *shape), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
     folder.mkdir(parents=True, exist_ok=True)
     for stem, array in arrays.items():
         name = (names or {}).get(stem, stem) + (".gz" if gz else "")
@@ -48,17 +52,20 @@ def test_parse_matches_the_written_array():
     assert parsed.flags.writeable  # a copy, not a view on the caller's bytes
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"\x00\x00\x08", "shorter than the header"),
-    (b"\x01\x02\x08\x03" + VALID[4:], "magic number starts 0102"),
-    (b"\x00\x00\x0d\x03" + VALID[4:], "dtype code 0x0D (float32)"),
-    (b"\x00\x00\x08\x00", "rank 0"),
-    (VALID[:10], "truncated IDX header"),
-    (VALID[:-1], "truncated: IDX dimensions 2 x 3 x 4 need 24 bytes of data, found 23"),
-    (VALID + b"\x00", "has trailing bytes"),
-    (b"\x00\x00\x08\x01\x00\x00\x00\x00", "include a zero"),
-    (b"\x00\x00\x08\x03" + b"\xff" * 12, f"need {(2**32 - 1) ** 3:,} bytes"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x00\x00\x08", "shorter than the header"),
+        (b"\x01\x02\x08\x03" + VALID[4:], "magic number starts 0102"),
+        (b"\x00\x00\x0d\x03" + VALID[4:], "dtype code 0x0D (float32)"),
+        (b"\x00\x00\x08\x00", "rank 0"),
+        (VALID[:10], "truncated IDX header"),
+        (VALID[:-1], "truncated: IDX dimensions 2 x 3 x 4 need 24 bytes of data, found 23"),
+        (VALID + b"\x00", "has trailing bytes"),
+        (b"\x00\x00\x08\x01\x00\x00\x00\x00", "include a zero"),
+        (b"\x00\x00\x08\x03" + b"\xff" * 12, f"need {(2**32 - 1) ** 3:,} bytes"),
+    ],
+)
 def test_bad_headers_are_named(data, message):
     with pytest.raises(DigitlabError, match="^f.idx: .*") as err:
         parse_idx(data, "f.idx")
@@ -126,10 +133,12 @@ def test_load_folder_round_trip_gz_and_raw(tmp_path):
 
 
 def test_naming_variants_are_found(tmp_path):
-    kaggle = {"train-images-idx3-ubyte": "train-images.idx3-ubyte",
-              "t10k-images-idx3-ubyte": "t10k-images.idx3-ubyte",
-              "train-labels-idx1-ubyte": "train-labels.idx1-ubyte",
-              "t10k-labels-idx1-ubyte": "test-labels-idx1-ubyte"}
+    kaggle = {
+        "train-images-idx3-ubyte": "train-images.idx3-ubyte",
+        "t10k-images-idx3-ubyte": "t10k-images.idx3-ubyte",
+        "train-labels-idx1-ubyte": "train-labels.idx1-ubyte",
+        "t10k-labels-idx1-ubyte": "test-labels-idx1-ubyte",
+    }
     arrays = write_idx_folder(tmp_path, gz=False, names=kaggle)
     files = find_idx_files(tmp_path)
     assert sorted(files) == ["test_images", "test_labels", "train_images", "train_labels"]
@@ -138,12 +147,20 @@ def test_naming_variants_are_found(tmp_path):
 
 
 def test_emnist_images_are_transposed_upright(tmp_path):
-    names = {stem: "emnist-digits-" + stem.replace("t10k", "test") for stem in
-             ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-              "t10k-labels-idx1-ubyte")}
+    names = {
+        stem: "emnist-digits-" + stem.replace("t10k", "test")
+        for stem in (
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        )
+    }
     arrays = write_idx_folder(tmp_path, names=names)
     data = load_idx_folder(tmp_path)
-    np.testing.assert_array_equal(data.train.images, arrays["train-images-idx3-ubyte"].transpose(0, 2, 1))
+    np.testing.assert_array_equal(
+        data.train.images, arrays["train-images-idx3-ubyte"].transpose(0, 2, 1)
+    )
 
 
 def test_folder_errors(tmp_path):
@@ -158,7 +175,9 @@ def test_folder_errors(tmp_path):
         load_idx_folder(tmp_path / "count")
 
     write_idx_folder(tmp_path / "label", gz=False)
-    (tmp_path / "label" / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.array([0, 1, 10, 3, 4, 5])))
+    (tmp_path / "label" / "t10k-labels-idx1-ubyte").write_bytes(
+        idx_bytes(np.array([0, 1, 10, 3, 4, 5]))
+    )
     with pytest.raises(DigitlabError, match="label 10 at index 2; digit labels are 0-9"):
         load_idx_folder(tmp_path / "label")
 

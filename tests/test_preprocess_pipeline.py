@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,12 +15,8 @@ from scipy import ndimage
 from digitlab.errors import DigitlabError
 from digitlab.preprocess import deskew_image, otsu_threshold, prepare
 
-
-def read_idx(path) -> np.ndarray:
-    with gzip.open(path) as f:
-        data = f.read()
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(data[3])]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(dims)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from reading_synth import read_idx  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +46,23 @@ def test_polarity_scale_and_lighting_do_not_change_the_input(mnist_test):
         assert np.abs(prepared.input.astype(float) - reference).mean() < 12
 
 
-def test_eight_by_eight_matches_scikit_learn_digits():
-    """Upscaled `digits` images come back to (close to) themselves at 8x8."""
-    from sklearn.datasets import load_digits
+def test_eight_by_eight_serves_a_digits_model():
+    """A model trained on scikit-learn's 8x8 `digits` reads them as dark-on-white photos.
 
-    images = load_digits().images[:50] / 16.0
-    errors = []
-    for image in images:
-        big = np.kron(image, np.ones((4, 4)))  # the 32x32 the 8x8 was pooled from, roughly
-        out = prepare(big, shape=(8, 8)).input / 255.0
-        errors.append(np.abs(out - image / image.max()).mean())
-    assert np.median(errors) < 0.12
+    The oracle is the same model on the original 8x8 images. The photos are
+    5x bilinear enlargements (not the 32x32 bitmaps `digits` was pooled
+    from, which are lost), so some loss is expected: measured 92.1% -> 87.9%.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    data = load_digits()
+    images, labels = data.images / 16.0, data.target
+    model = LogisticRegression(max_iter=2000).fit(images[:1200].reshape(1200, -1), labels[:1200])
+    direct = model.score(images[1200:].reshape(-1, 64), labels[1200:])
+    photos = [255 - np.uint8(np.clip(ndimage.zoom(image, 5, order=1), 0, 1) * 255) for image in images[1200:]]
+    inputs = np.stack([prepare(photo, shape=(8, 8)).input for photo in photos])
+    assert model.score(inputs.reshape(-1, 64) / 255.0, labels[1200:]) > direct - 0.07
 
 
 def test_otsu_matches_brute_force():

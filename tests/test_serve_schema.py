@@ -34,8 +34,11 @@ def test_schema_lists_every_operation(api_schema):
     assert listed == set(OPERATIONS)
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-@pytest.mark.parametrize("path, method", OPERATIONS)
+@pytest.mark.parametrize("path, method, mode", [
+    *[(path, method, GenerationMode.POSITIVE) for path, method in OPERATIONS],
+    # the GET endpoints take nothing, so there is nothing to get wrong
+    *[(path, method, GenerationMode.NEGATIVE) for path, method in OPERATIONS if method == "POST"],
+])
 def test_api_keeps_its_schema(api_schema, path, method, mode):
     operation = api_schema[path][method]
 

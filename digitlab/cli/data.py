@@ -12,12 +12,17 @@ MAX_SHOW = 400  # beyond this the grid's cells are too small to read
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("data", help="download a dataset, summarise it, or show samples",
-                              description="Datasets: digits (embedded), mnist, fashion-mnist, or a "
-                                          "Kaggle .csv, an .npz, an IDX folder or an image folder.")
+    p = subparsers.add_parser(
+        "data",
+        help="download a dataset, summarise it, or show samples",
+        description="Datasets: digits (embedded), mnist, fashion-mnist, or a "
+        "Kaggle .csv, an .npz, an IDX folder or an image folder.",
+    )
     actions = p.add_subparsers(metavar="ACTION", required=True)
 
-    info_p = actions.add_parser("info", help="sizes, image shape, class balance, mean pixel, location")
+    info_p = actions.add_parser(
+        "info", help="sizes, image shape, class balance, mean pixel, location"
+    )
     _add_name(info_p)
     info_p.add_argument("--json", action="store_true", help="print one JSON object")
     info_p.set_defaults(func=info)
@@ -25,31 +30,55 @@ def add_parser(subparsers) -> None:
     show_p = actions.add_parser("show", help="save a labelled grid of sample images")
     _add_name(show_p)
     show_p.add_argument("--n", type=int, default=36, help="how many images (default 36)")
-    show_p.add_argument("-o", "--output", default="grid.png",
-                        help="image to write: .png, .svg, .pdf or .jpg (default grid.png)")
-    show_p.add_argument("--split", choices=("train", "test"), default="train",
-                        help="which split to sample (default train)")
+    show_p.add_argument(
+        "-o",
+        "--output",
+        default="grid.png",
+        help="image to write: .png, .svg, .pdf or .jpg (default grid.png)",
+    )
+    show_p.add_argument(
+        "--split",
+        choices=("train", "test"),
+        default="train",
+        help="which split to sample (default train)",
+    )
     show_p.add_argument("--seed", type=int, default=0, help="which random sample (default 0)")
     show_p.set_defaults(func=show)
 
     down_p = actions.add_parser("download", help="download and verify mnist or fashion-mnist")
-    down_p.add_argument("name", metavar="NAME", choices=("mnist", "fashion-mnist"),
-                        help="mnist or fashion-mnist")
-    down_p.add_argument("--data-dir", default=None,
-                        help="where to keep the files (default $DIGITLAB_DATA or ~/.cache/digitlab)")
-    down_p.add_argument("--mirror", action="append", default=None, metavar="URL",
-                        help="base URL to try instead of the built-in mirrors (repeatable, in order)")
-    down_p.add_argument("--timeout", type=float, default=30.0,
-                        help="seconds without data before a mirror counts as down (default 30)")
+    down_p.add_argument(
+        "name", metavar="NAME", choices=("mnist", "fashion-mnist"), help="mnist or fashion-mnist"
+    )
+    down_p.add_argument(
+        "--data-dir",
+        default=None,
+        help="where to keep the files (default $DIGITLAB_DATA or ~/.cache/digitlab)",
+    )
+    down_p.add_argument(
+        "--mirror",
+        action="append",
+        default=None,
+        metavar="URL",
+        help="base URL to try instead of the built-in mirrors (repeatable, in order)",
+    )
+    down_p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds without data before a mirror counts as down (default 30)",
+    )
     down_p.set_defaults(func=download)
 
 
 def _add_name(parser) -> None:
-    parser.add_argument("name", metavar="NAME",
-                        help="digits, mnist, fashion-mnist, or a .csv/.npz/folder path")
-    parser.add_argument("--data-dir", default=None,
-                        help="where MNIST files are cached or kept (default $DIGITLAB_DATA or "
-                             "~/.cache/digitlab)")
+    parser.add_argument(
+        "name", metavar="NAME", help="digits, mnist, fashion-mnist, or a .csv/.npz/folder path"
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="where MNIST files are cached or kept (default $DIGITLAB_DATA or ~/.cache/digitlab)",
+    )
 
 
 def info(name, data_dir, json) -> int:
@@ -102,15 +131,19 @@ def load_with_source(name: str, data_dir):
         return load_idx_folder(folder, name=name), f"{folder} (MD5 verified: {kinds})"
     if name == "digits":
         return load_dataset("digits"), "scikit-learn's embedded copy (no download)"
-    return load_dataset(name, data_dir=data_dir), str(Path(name).resolve())
+    source = str(Path(name).resolve()) if Path(name).exists() else f"built from MNIST ({name})"
+    return load_dataset(name, data_dir=data_dir), source
 
 
 def format_summary(summary: dict) -> str:
     """The `data info` text: sizes and mean pixel per split, then the class balance."""
     h, w = summary["image_shape"]
-    lines = [f"{summary['name']}  ({h} x {w} uint8, white ink on black)",
-             f"source: {summary['source']}", "",
-             f"{'split':<8}{'images':>10}{'mean pixel':>12}"]
+    lines = [
+        f"{summary['name']}  ({h} x {w} uint8, white ink on black)",
+        f"source: {summary['source']}",
+        "",
+        f"{'split':<8}{'images':>10}{'mean pixel':>12}",
+    ]
     splits = summary["splits"]
     for split, s in splits.items():
         lines.append(f"{split:<8}{s['n']:>10,}{s['mean_pixel']:>12.4f}")

@@ -32,7 +32,11 @@ def run(model, host, port, trust, max_body_bytes, max_pixels):
         raise DigitlabError(f"serve needs an optional dependency ({exc.name}): pip install 'digitlab[serve]'")
     app = create_app(model, trust=trust, max_body_bytes=max_body_bytes, max_pixels=max_pixels)
     sock = _listen(host, port)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    try:
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a clean shutdown; stopping is the plan
+        pass
+    print("digitlab: stopped", flush=True)
     return 0
 
 
@@ -43,6 +47,7 @@ def _listen(host: str, port: int):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(2048)  # connections queue from here on, so the printed address works at once
     except OSError as exc:
         sock.close()
         raise DigitlabError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -12,9 +12,10 @@ from pathlib import Path
 from digitlab.data.dataset import Dataset, Split, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
 
-__all__ = ["Dataset", "Split", "load_dataset", "stratified_subsample", "to_features", "DATASET_NAMES"]
+__all__ = ["DATASET_NAMES", "Dataset", "Split", "load_dataset", "stratified_subsample",
+           "to_features"]
 
-DATASET_NAMES = ("digits", "mnist", "fashion-mnist")
+DATASET_NAMES = ("digits", "mnist", "fashion-mnist", "mnist-lab20")
 
 
 def load_dataset(name: str = "digits", data_dir=None, download: bool = True) -> Dataset:

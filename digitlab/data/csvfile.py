@@ -55,7 +55,7 @@ def read_kaggle_csv(path) -> Split:
     if has_label:
         labels = values[:, 0].astype(np.int64)
         _check_range(path, labels, line_numbers, 0, 9, "label")
-    pixels = values[:, int(has_label):]
+    pixels = values[:, int(has_label) :]
     _check_range(path, pixels, line_numbers, 0, 255, "pixel value")
     return Split(pixels.astype(np.uint8).reshape(-1, side, side), labels)
 
@@ -76,8 +76,7 @@ def load_csv_dataset(path) -> Dataset:
 def _nonblank_lines(path: Path) -> list[tuple[int, bytes]]:
     """(1-based line number, line) for every line with content; BOM and CR handled."""
     raw = path.read_bytes()
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
+    raw = raw.removeprefix(codecs.BOM_UTF8)
     # bytes.splitlines splits on \n, \r\n and \r only, so Windows and old Mac files both work
     return [(i + 1, line) for i, line in enumerate(raw.splitlines()) if line and not line.isspace()]
 
@@ -85,21 +84,27 @@ def _nonblank_lines(path: Path) -> list[tuple[int, bytes]]:
 def _parse_header(path: Path, number: int, line: bytes) -> tuple[bool, int]:
     """Whether the file has a label column, and the image side (28 for 784 pixels)."""
     try:
-        names = [name.strip().strip('"').strip().lower() for name in line.decode("utf-8").split(",")]
+        names = [
+            name.strip().strip('"').strip().lower() for name in line.decode("utf-8").split(",")
+        ]
     except UnicodeDecodeError:
         raise DigitlabError(f"{path} line {number}: not UTF-8 text; expected a CSV header")
     has_label = names[0] == "label"
-    pixels = names[int(has_label):]
+    pixels = names[int(has_label) :]
     for i, name in enumerate(pixels):
         if name != f"pixel{i}":
             column = i + 1 + has_label
             shown = name if len(name) <= 30 else name[:27] + "..."
-            raise DigitlabError(f"{path} line {number}: column {column} is {shown!r}, expected "
-                                f"'pixel{i}' (header: label,pixel0,...,pixel783 or pixel0,...,pixel783)")
+            raise DigitlabError(
+                f"{path} line {number}: column {column} is {shown!r}, expected "
+                f"'pixel{i}' (header: label,pixel0,...,pixel783 or pixel0,...,pixel783)"
+            )
     side = math.isqrt(len(pixels))
     if not pixels or side * side != len(pixels):
-        raise DigitlabError(f"{path} line {number}: {len(pixels)} pixel columns is not a square "
-                            "image (Kaggle has 784 = 28 x 28)")
+        raise DigitlabError(
+            f"{path} line {number}: {len(pixels)} pixel columns is not a square "
+            "image (Kaggle has 784 = 28 x 28)"
+        )
     return has_label, side
 
 
@@ -108,8 +113,14 @@ def _parse_body(path: Path, body: list[tuple[int, bytes]], n_cols: int) -> np.nd
     text = b"\n".join(line for _, line in body)
     try:
         # int16 holds every valid value and makes out-of-range numbers fail to parse
-        values = np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.int16, ndmin=2,
-                            comments=None, encoding="utf-8")
+        values = np.loadtxt(
+            io.BytesIO(text),
+            delimiter=",",
+            dtype=np.int16,
+            ndmin=2,
+            comments=None,
+            encoding="utf-8",
+        )
     except ValueError:
         values = None
     if values is None or values.shape != (len(body), n_cols):
@@ -123,22 +134,28 @@ def _diagnose(path: Path, body: list[tuple[int, bytes]], n_cols: int) -> None:
     for number, line in body:
         fields = line.split(b",")
         if len(fields) != n_cols:
-            raise DigitlabError(f"{path} line {number}: {len(fields)} values, expected {n_cols} "
-                                "as in the header")
+            raise DigitlabError(
+                f"{path} line {number}: {len(fields)} values, expected {n_cols} as in the header"
+            )
         for column, field in enumerate(fields, start=1):
             if not _INTEGER.fullmatch(field):
                 shown = field.decode("utf-8", "replace").strip()[:20]
-                raise DigitlabError(f"{path} line {number}, column {column}: {shown!r} is not a "
-                                    "whole number 0-255")
+                raise DigitlabError(
+                    f"{path} line {number}, column {column}: {shown!r} is not a whole number 0-255"
+                )
             if not 0 <= int(field) <= 255:
-                raise DigitlabError(f"{path} line {number}, column {column}: {int(field)} is "
-                                    "outside 0-255")
+                raise DigitlabError(
+                    f"{path} line {number}, column {column}: {int(field)} is outside 0-255"
+                )
 
 
-def _check_range(path: Path, values: np.ndarray, line_numbers: np.ndarray, low: int, high: int,
-                 what: str) -> None:
+def _check_range(
+    path: Path, values: np.ndarray, line_numbers: np.ndarray, low: int, high: int, what: str
+) -> None:
     bad = (values < low) | (values > high)
     if bad.any():
         row = int(np.argmax(bad.reshape(len(values), -1).any(axis=1)))
         value = values.reshape(len(values), -1)[row][bad.reshape(len(values), -1)[row]][0]
-        raise DigitlabError(f"{path} line {line_numbers[row]}: {what} {value} is outside {low}-{high}")
+        raise DigitlabError(
+            f"{path} line {line_numbers[row]}: {what} {value} is outside {low}-{high}"
+        )

@@ -39,8 +39,17 @@ MIRRORS = {
     ),
     "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
 }
-FILES = dict(zip(ROLES, ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")))
+FILES = dict(
+    zip(
+        ROLES,
+        (
+            "train-images-idx3-ubyte.gz",
+            "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+        ),
+    )
+)
 TIMEOUT = 30.0  # seconds without a byte before a mirror counts as down
 CHUNK = 1 << 16
 MANIFEST = Path(__file__).with_name("checksums.json")
@@ -50,11 +59,18 @@ def _stderr(message: str) -> None:
     print(f"digitlab: {message}", file=sys.stderr)
 
 
-def load_idx_dataset(name: str, data_dir=None, download: bool = True, mirrors=None,
-                     timeout: float = TIMEOUT, log=_stderr) -> Dataset:
+def load_idx_dataset(
+    name: str,
+    data_dir=None,
+    download: bool = True,
+    mirrors=None,
+    timeout: float = TIMEOUT,
+    log=_stderr,
+) -> Dataset:
     """MNIST or Fashion-MNIST as a validated `Dataset`, downloading what is missing."""
-    folder, _ = prepare_idx_dataset(name, data_dir=data_dir, download=download, mirrors=mirrors,
-                                    timeout=timeout, log=log)
+    folder, _ = prepare_idx_dataset(
+        name, data_dir=data_dir, download=download, mirrors=mirrors, timeout=timeout, log=log
+    )
     return load_idx_folder(folder, name=name)
 
 
@@ -70,8 +86,15 @@ def dataset_folder(name: str, data_dir=None) -> Path:
     return root if find_idx_files(root) else root / name
 
 
-def prepare_idx_dataset(name: str, data_dir=None, download: bool = True, mirrors=None,
-                        timeout: float = TIMEOUT, log=_stderr, checksums=None) -> tuple[Path, dict]:
+def prepare_idx_dataset(
+    name: str,
+    data_dir=None,
+    download: bool = True,
+    mirrors=None,
+    timeout: float = TIMEOUT,
+    log=_stderr,
+    checksums=None,
+) -> tuple[Path, dict]:
     """Make sure `name`'s four files are present and verified.
 
     Parameters
@@ -100,25 +123,37 @@ def prepare_idx_dataset(name: str, data_dir=None, download: bool = True, mirrors
             log(f"{path}: checksum does not match any known {name} file; downloading it again")
             path.unlink()
         if not variant and not download:
-            raise DigitlabError(f"{name}: {filename} is not in {folder}; run `digitlab data download "
-                                f"{name}`, or put the four files in {folder} or set DIGITLAB_DATA")
+            raise DigitlabError(
+                f"{name}: {filename} is not in {folder}; run `digitlab data download "
+                f"{name}`, or put the four files in {folder} or set DIGITLAB_DATA"
+            )
         if not variant:
-            path = fetch_file(filename, folder, order, accepted_md5s(role, name, checksums, True),
-                              timeout=timeout, log=log)
+            path = fetch_file(
+                filename,
+                folder,
+                order,
+                accepted_md5s(role, name, checksums, True),
+                timeout=timeout,
+                log=log,
+            )
             variant = _verify(path, role, name, checksums)
         variants[path.name] = variant
     return folder, variants
 
 
-def fetch_file(filename: str, folder, mirrors: list[str], md5s, timeout: float = TIMEOUT,
-               log=_stderr) -> Path:
+def fetch_file(
+    filename: str, folder, mirrors: list[str], md5s, timeout: float = TIMEOUT, log=_stderr
+) -> Path:
     """Download `filename` from the first mirror that serves it whole and with a known MD5.
 
     `mirrors` is reordered in place so the mirror that worked is tried first
     for the next file. Raises DigitlabError naming every mirror's failure.
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)  # a read-only place fails here, once, clearly
+    try:  # a read-only or misnamed place fails here, once, clearly
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DigitlabError(f"{folder}: cannot create the data folder ({exc.strerror or exc})")
     target, failures = folder / filename, []
     for base in list(mirrors):
         url = base.rstrip("/") + "/" + filename
@@ -131,8 +166,10 @@ def fetch_file(filename: str, folder, mirrors: list[str], md5s, timeout: float =
         mirrors.remove(base)
         mirrors.insert(0, base)
         return target
-    raise DigitlabError(f"could not download {filename} ({'; '.join(failures)}); no network? "
-                        f"put the four files in {folder} or set DIGITLAB_DATA")
+    raise DigitlabError(
+        f"could not download {filename} ({'; '.join(failures)}); no network? "
+        f"put the four files in {folder} or set DIGITLAB_DATA"
+    )
 
 
 class _BadDownload(Exception):
@@ -150,8 +187,14 @@ def _download(url: str, target: Path, md5s: set[str], timeout: float) -> None:
             length = response.headers.get("Content-Length")
             expected = int(length) if length and length.isdigit() else None
             digest, received = hashlib.md5(usedforsecurity=False), 0
-            with tqdm(total=expected, unit="B", unit_scale=True, desc=target.name, leave=False,
-                      disable=None) as bar:
+            with tqdm(
+                total=expected,
+                unit="B",
+                unit_scale=True,
+                desc=target.name,
+                leave=False,
+                disable=None,
+            ) as bar:
                 while chunk := response.read(CHUNK):
                     out.write(chunk)
                     digest.update(chunk)
@@ -184,8 +227,10 @@ def manifest() -> dict:
 def _known(name: str, checksums) -> dict[str, dict[str, tuple[str, bool]]]:
     """{file name: {md5: (variant, downloadable)}} for one dataset."""
     if checksums is not None:
-        return {file: {md5: (variant, True) for md5, variant in sums.items()}
-                for file, sums in checksums.items()}
+        return {
+            file: {md5: (variant, True) for md5, variant in sums.items()}
+            for file, sums in checksums.items()
+        }
     known: dict[str, dict[str, tuple[str, bool]]] = {}
     for variant, entry in manifest()[name].items():
         for file, md5 in entry["md5"].items():
@@ -199,8 +244,12 @@ def accepted_md5s(role: str, name: str, checksums=None, download: bool = True) -
     when `download`."""
     stem = FILES[role][: -len(".gz")]
     known = _known(name, checksums)
-    return {md5 for file in (stem, stem + ".gz") for md5, (_, downloadable) in known.get(file, {}).items()
-            if downloadable or not download}
+    return {
+        md5
+        for file in (stem, stem + ".gz")
+        for md5, (_, downloadable) in known.get(file, {}).items()
+        if downloadable or not download
+    }
 
 
 def _verify(path: Path, role: str, name: str, checksums) -> str | None:
@@ -220,13 +269,17 @@ def _mismatch_message(path: Path, name: str) -> str:
     for other, variants in manifest().items():
         if other.startswith("_"):
             continue
-        for variant, entry in variants.items():
+        for entry in variants.values():
             for file, md5 in entry["md5"].items():
                 if md5 == digest and other != name:
-                    return (f"{path}: this is {other}'s {file}, not {name}'s; give {name} a "
-                            "folder of its own (--data-dir or DIGITLAB_DATA)")
-    return (f"{path}: MD5 {digest} matches no known {name} file (corrupt, truncated or another "
-            "version); delete it to download it again, or load the folder as a path to skip checksums")
+                    return (
+                        f"{path}: this is {other}'s {file}, not {name}'s; give {name} a "
+                        "folder of its own (--data-dir or DIGITLAB_DATA)"
+                    )
+    return (
+        f"{path}: MD5 {digest} matches no known {name} file (corrupt, truncated or another "
+        "version); delete it to download it again, or load the folder as a path to skip checksums"
+    )
 
 
 def file_md5(path: Path) -> str:

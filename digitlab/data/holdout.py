@@ -16,8 +16,13 @@ TEST_FRACTION = 1 / 6
 SEED = 0
 
 
-def holdout_split(name: str, images: np.ndarray, labels: np.ndarray | None,
-                  test_fraction: float = TEST_FRACTION, seed: int = SEED) -> Dataset:
+def holdout_split(
+    name: str,
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    test_fraction: float = TEST_FRACTION,
+    seed: int = SEED,
+) -> Dataset:
     """Split uint8 images (n, H, W) and int64 labels (n,) into train and test.
 
     Unlabelled data (labels None) or a single example has nothing to hold out:
@@ -38,6 +43,7 @@ def _split_index(labels: np.ndarray, n_test: int, seed: int) -> tuple[np.ndarray
     counts = np.unique(labels, return_counts=True)[1]
     n = len(labels)
     stratify = labels if counts.min() >= 2 and len(counts) <= min(n_test, n - n_test) else None
-    train, test = train_test_split(np.arange(n), test_size=n_test, stratify=stratify,
-                                   random_state=seed)
+    train, test = train_test_split(
+        np.arange(n), test_size=n_test, stratify=stratify, random_state=seed
+    )
     return np.sort(train), np.sort(test)

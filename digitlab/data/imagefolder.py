@@ -44,7 +44,10 @@ def load_image_folder(path, size: int | None = None, max_pixels: int = MAX_PIXEL
     if not path.is_dir():
         raise DigitlabError(f"{path}: not a folder")
     if (path / "train").is_dir() and (path / "test").is_dir():
-        train, test = _read_classes(path / "train", max_pixels), _read_classes(path / "test", max_pixels)
+        train, test = (
+            _read_classes(path / "train", max_pixels),
+            _read_classes(path / "test", max_pixels),
+        )
         images = _common_size(train[0] + test[0], size)
         n = len(train[0])
         return Dataset(path.name, Split(images[:n], train[1]), Split(images[n:], test[1]))
@@ -58,37 +61,44 @@ def _read_classes(folder: Path, max_pixels: int) -> tuple[list[np.ndarray], np.n
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if sub.name not in CLASS_NAMES:
             raise DigitlabError(f"{sub}: class folders must be named 0-9 (one per digit)")
-        files = sorted(p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in EXTENSIONS
-                       and not p.name.startswith("."))
+        files = sorted(
+            p
+            for p in sub.iterdir()
+            if p.is_file() and p.suffix.lower() in EXTENSIONS and not p.name.startswith(".")
+        )
         pictures += [read_digit_image(f, max_pixels) for f in files]
         labels += [int(sub.name)] * len(files)
     if not pictures:
-        raise DigitlabError(f"{folder}: no images found (expected sub-folders 0-9 holding "
-                            "PNG, JPEG or BMP files)")
+        raise DigitlabError(
+            f"{folder}: no images found (expected sub-folders 0-9 holding PNG, JPEG or BMP files)"
+        )
     return pictures, np.array(labels, dtype=np.int64)
 
 
 def read_digit_image(path: Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """One picture as uint8 (H, W), grey, white ink on black."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(path) as im:
             width, height = im.size
             if width * height > max_pixels:
-                raise DigitlabError(f"{path}: {width} x {height} pixels is over the "
-                                    f"{max_pixels:,}-pixel cap")
+                raise DigitlabError(
+                    f"{path}: {width} x {height} pixels is over the {max_pixels:,}-pixel cap"
+                )
             grey = _to_grey(im)
     except DigitlabError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Exception as exc:  # noqa: BLE001  Pillow's decoders raise many types; all mean "bad file"
         raise DigitlabError(f"{path}: cannot read image ({exc or type(exc).__name__})")
     return _white_on_black(grey)
 
 
 def _to_grey(im) -> np.ndarray:
     """float (H, W) in 0-255; transparency laid over the background that contrasts with the ink."""
-    im.load()
+    from PIL import ImageOps
+
+    im = ImageOps.exif_transpose(im)  # phone photos store "rotate me" in EXIF
     if "A" not in im.getbands() and im.info.get("transparency") is None:
         return np.asarray(im.convert("L"), dtype=np.float64)
     rgba = np.asarray(im.convert("RGBA"), dtype=np.float64)
@@ -125,5 +135,5 @@ def _square_resize(picture: np.ndarray, side: int) -> np.ndarray:
     h, w = picture.shape
     square = np.zeros((max(h, w),) * 2, dtype=np.uint8)
     top, left = (len(square) - h) // 2, (len(square) - w) // 2
-    square[top:top + h, left:left + w] = picture
+    square[top : top + h, left : left + w] = picture
     return np.asarray(Image.fromarray(square).resize((side, side), Image.LANCZOS))

@@ -28,8 +28,10 @@ def load_npz_dataset(path) -> Dataset:
     path = Path(path)
     arrays = _read_arrays(path)
     if "images" not in arrays or "labels" not in arrays:
-        raise DigitlabError(f"{path}: needs arrays 'images' and 'labels', found "
-                            f"{', '.join(sorted(arrays)) or 'none'}")
+        raise DigitlabError(
+            f"{path}: needs arrays 'images' and 'labels', found "
+            f"{', '.join(sorted(arrays)) or 'none'}"
+        )
     has_test = ("test_images" in arrays, "test_labels" in arrays)
     if any(has_test) and not all(has_test):
         raise DigitlabError(f"{path}: has one of 'test_images' and 'test_labels' but not the other")
@@ -40,8 +42,9 @@ def load_npz_dataset(path) -> Dataset:
     test_images = _images(path, "test_images", arrays["test_images"])
     test_labels = _labels(path, "test_labels", arrays["test_labels"], len(test_images))
     if test_images.shape[1:] != images.shape[1:]:
-        raise DigitlabError(f"{path}: test_images are {test_images.shape[1:]} but images are "
-                            f"{images.shape[1:]}")
+        raise DigitlabError(
+            f"{path}: test_images are {test_images.shape[1:]} but images are {images.shape[1:]}"
+        )
     return Dataset(path.stem, Split(images, labels), Split(test_images, test_labels))
 
 
@@ -55,8 +58,10 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
             return {name: npz[name] for name in npz.files}
     except ValueError as exc:
         if "pickle" in str(exc):
-            raise DigitlabError(f"{path}: holds pickled objects, which digitlab refuses to load "
-                                "(they can run code); store plain numeric arrays")
+            raise DigitlabError(
+                f"{path}: holds pickled objects, which digitlab refuses to load "
+                "(they can run code); store plain numeric arrays"
+            )
         raise DigitlabError(f"{path}: not a readable .npz file ({exc})")
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise DigitlabError(f"{path}: not a readable .npz file ({exc or type(exc).__name__})")
@@ -70,19 +75,24 @@ def _images(path: Path, key: str, images: np.ndarray) -> np.ndarray:
         side = math.isqrt(images.shape[1])
         images = images.reshape(len(images), side, side)
     if images.ndim != 3 or 0 in images.shape:
-        raise DigitlabError(f"{path}: '{key}' has shape {images.shape}, expected (n, H, W) "
-                            "or (n, H*W) with a square H*W")
+        raise DigitlabError(
+            f"{path}: '{key}' has shape {images.shape}, expected (n, H, W) "
+            "or (n, H*W) with a square H*W"
+        )
     if images.dtype == np.uint8:
         return images
     if images.dtype.kind in "iu":
         if images.min() < 0 or images.max() > 255:
-            raise DigitlabError(f"{path}: '{key}' values run {images.min()}..{images.max()}, "
-                                "expected 0-255")
+            raise DigitlabError(
+                f"{path}: '{key}' values run {images.min()}..{images.max()}, expected 0-255"
+            )
         return images.astype(np.uint8)
     if images.dtype.kind == "f":
         if not np.isfinite(images).all() or images.min() < 0 or images.max() > 1:
-            raise DigitlabError(f"{path}: '{key}' is {images.dtype} with values outside [0, 1]; "
-                                "store uint8 0-255 or floats in [0, 1]")
+            raise DigitlabError(
+                f"{path}: '{key}' is {images.dtype} with values outside [0, 1]; "
+                "store uint8 0-255 or floats in [0, 1]"
+            )
         return np.round(images * 255).astype(np.uint8)
     raise DigitlabError(f"{path}: '{key}' has dtype {images.dtype}, expected uint8 pixels")
 
@@ -92,13 +102,19 @@ def _labels(path: Path, key: str, labels: np.ndarray, n: int) -> np.ndarray:
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.shape != (n,):
-        raise DigitlabError(f"{path}: '{key}' has shape {labels.shape}, expected ({n},) to match "
-                            "the images")
-    if labels.dtype.kind == "f" and np.isfinite(labels).all() and (labels == np.round(labels)).all():
+        raise DigitlabError(
+            f"{path}: '{key}' has shape {labels.shape}, expected ({n},) to match the images"
+        )
+    if (
+        labels.dtype.kind == "f"
+        and np.isfinite(labels).all()
+        and (labels == np.round(labels)).all()
+    ):
         labels = labels.astype(np.int64)
     if labels.dtype.kind not in "iu":
         raise DigitlabError(f"{path}: '{key}' has dtype {labels.dtype}, expected whole numbers 0-9")
     if n and (labels.min() < 0 or labels.max() > 9):
-        raise DigitlabError(f"{path}: '{key}' values run {labels.min()}..{labels.max()}, "
-                            "expected digits 0-9")
+        raise DigitlabError(
+            f"{path}: '{key}' values run {labels.min()}..{labels.max()}, expected digits 0-9"
+        )
     return labels.astype(np.int64)

@@ -21,8 +21,13 @@ def summarise(data: Dataset, source: str) -> dict:
     stats = {name: _split_stats(split) for name, split in splits.items() if split is not None}
     labels = [s.labels for s in splits.values() if s is not None and s.labels is not None]
     classes = np.unique(np.concatenate(labels)).tolist() if labels else []
-    return {"name": data.name, "source": source, "image_shape": list(data.image_shape),
-            "classes": classes, "splits": stats}
+    return {
+        "name": data.name,
+        "source": source,
+        "image_shape": list(data.image_shape),
+        "classes": classes,
+        "splits": stats,
+    }
 
 
 def _split_stats(split: Split) -> dict:
@@ -31,8 +36,11 @@ def _split_stats(split: Split) -> dict:
         values, n = np.unique(split.labels, return_counts=True)
         counts = {str(v): int(c) for v, c in zip(values, n)}
     # uint8 summed in float64 chunks by numpy; no float copy of the whole split
-    return {"n": len(split), "mean_pixel": float(split.images.mean(dtype=np.float64) / 255.0),
-            "class_counts": counts}
+    return {
+        "n": len(split),
+        "mean_pixel": float(split.images.mean(dtype=np.float64) / 255.0),
+        "class_counts": counts,
+    }
 
 
 def sample_grid(split: Split, path: Path, n: int = 36, seed: int = 0, title: str = "") -> Path:
@@ -45,8 +53,10 @@ def sample_grid(split: Split, path: Path, n: int = 36, seed: int = 0, title: str
     fmt = path.suffix.lower().lstrip(".")
     supported = Figure().canvas.get_supported_filetypes()
     if fmt not in supported:
-        raise DigitlabError(f"{path}: cannot write .{fmt or '(none)'}; use one of "
-                            f"{', '.join('.' + f for f in ('png', 'svg', 'pdf', 'jpg'))}")
+        raise DigitlabError(
+            f"{path}: cannot write .{fmt or '(none)'}; use one of "
+            f"{', '.join('.' + f for f in ('png', 'svg', 'pdf', 'jpg'))}"
+        )
     n = min(n, len(split))
     index = np.sort(np.random.default_rng(seed).choice(len(split), size=n, replace=False))
     cols = int(np.ceil(np.sqrt(n)))

@@ -5,45 +5,55 @@ im2col turns a convolution into one matrix product: every k x k patch of the
 
     y[n, o, i, j] = sum_{c, u, v} W[o, c, u, v] * x_pad[n, c, s*i + u, s*j + v] + b[o]
 
-is `cols @ W.reshape(out_c, -1).T`, which runs at the speed of BLAS. The
-backward pass is two more products and col2im, which adds each patch's
-gradient back where the patch came from (k*k strided slices, not a loop over
-pixels).
+is `cols @ W_mat.T`, which runs at the speed of BLAS. The backward pass is two
+more products and col2im, which adds each patch's gradient back where the
+patch came from.
+
+Memory layout, for speed: inside a conv the image is channels-last
+(n, H, W, C), and a row of `cols` is ordered (u, v, c), so building `cols` and
+col2im are k*k copies of whole shifted images, each with C contiguous values,
+instead of a scatter of single pixels. The (n, C, H, W) arrays a conv returns
+are transposed views of channels-last memory, which the next conv reads back
+without a copy.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from digitlab.nn.init import init_weight
 from digitlab.nn.layers import Layer
 
 
-def _patches(x_pad: np.ndarray, k: int, stride: int) -> np.ndarray:
-    """A view (n, C, H_out, W_out, k, k) of every k x k window, `stride` apart."""
-    return sliding_window_view(x_pad, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
+def _out_size(size: int, k: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - k) // stride + 1
 
 
 def im2col(x: np.ndarray, k: int, stride: int, padding: int) -> np.ndarray:
-    """(n, C, H, W) -> cols (n*H_out*W_out, C*k*k), one row per output pixel."""
-    x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))) if padding else x
-    windows = _patches(x_pad, k, stride)  # (n, C, Ho, Wo, k, k)
-    n, c, ho, wo = windows.shape[:4]
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * k * k)
-
-
-def col2im(dcols: np.ndarray, x_shape, k: int, stride: int, padding: int, out_hw) -> np.ndarray:
-    """The adjoint of im2col: (n*Ho*Wo, C*k*k) -> (n, C, H, W), overlapping patches summed."""
-    n, c, h, w = x_shape
-    ho, wo = out_hw
-    # (k, k, n, C, Ho, Wo), contiguous, so each patch offset below is one plain slice
-    d = np.ascontiguousarray(dcols.reshape(n, ho, wo, c, k, k).transpose(4, 5, 0, 3, 1, 2))
-    dx_pad = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=dcols.dtype)
+    """(n, C, H, W) -> cols (n, H_out, W_out, k, k, C): the patch under each output pixel."""
+    n, c, h, w = x.shape
+    ho, wo = _out_size(h, k, stride, padding), _out_size(w, k, stride, padding)
+    x_pad = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    cols = np.empty((n, ho, wo, k, k, c), dtype=x.dtype)
     for u in range(k):
         for v in range(k):
-            dx_pad[:, :, u:u + stride * ho:stride, v:v + stride * wo:stride] += d[u, v]
-    return dx_pad[:, :, padding:padding + h, padding:padding + w]
+            cols[:, :, :, u, v, :] = x_pad[:, u:u + stride * ho:stride, v:v + stride * wo:stride, :]
+    return cols
+
+
+def col2im(dcols_t: np.ndarray, x_shape, k: int, stride: int, padding: int) -> np.ndarray:
+    """The adjoint of im2col: (k, k, C, n, H_out, W_out) -> (n, C, H, W), overlapping patches summed.
+
+    It takes the patch gradients transposed (patch offset first), the layout in
+    which each offset's contribution is one contiguous block.
+    """
+    n, c, h, w = x_shape
+    ho, wo = dcols_t.shape[4:]
+    dx_pad = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=dcols_t.dtype)
+    for u in range(k):
+        for v in range(k):
+            dx_pad[:, :, u:u + stride * ho:stride, v:v + stride * wo:stride] += dcols_t[u, v]
+    return dx_pad[:, :, padding:padding + h, padding:padding + w].transpose(1, 0, 2, 3)
 
 
 class Conv2D(Layer):
@@ -63,26 +73,34 @@ class Conv2D(Layer):
         self.params = {"weight": init_weight(init, rng, shape, in_channels * k * k, filters * k * k, dtype),
                        "bias": np.zeros(filters, dtype=dtype)}
 
+    def _w_mat(self) -> np.ndarray:
+        """W as (out_c, k*k*C), its columns in the (u, v, c) order of a row of cols."""
+        w = self.params["weight"]
+        return w.transpose(0, 2, 3, 1).reshape(len(w), -1)
+
     def forward(self, x, training=False):
-        n, _, h, w = x.shape
-        ho = (h + 2 * self.padding - self.k) // self.stride + 1
-        wo = (w + 2 * self.padding - self.k) // self.stride + 1
-        self.x_shape, self.out_hw = x.shape, (ho, wo)
-        self.cols = im2col(x, self.k, self.stride, self.padding)  # (n*Ho*Wo, C*k*k)
-        w_mat = self.params["weight"].reshape(len(self.params["weight"]), -1)  # (out_c, C*k*k)
-        y = self.cols @ w_mat.T + self.params["bias"]  # (n*Ho*Wo, out_c)
-        return y.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2)  # (n, out_c, Ho, Wo)
+        self.x_shape = x.shape
+        cols = im2col(x, self.k, self.stride, self.padding)  # (n, Ho, Wo, k, k, C)
+        n, ho, wo = cols.shape[:3]
+        self.cols = cols.reshape(n * ho * wo, -1)  # (n*Ho*Wo, k*k*C)
+        y = self.cols @ self._w_mat().T + self.params["bias"]  # (n*Ho*Wo, out_c)
+        return y.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2)  # (n, out_c, Ho, Wo), a view
 
     def backward(self, dy):
-        out_c = dy.shape[1]
+        n, out_c, ho, wo = dy.shape
         dy_mat = dy.transpose(0, 2, 3, 1).reshape(-1, out_c)  # (n*Ho*Wo, out_c)
-        w_mat = self.params["weight"].reshape(out_c, -1)
-        self.grads["weight"] = (dy_mat.T @ self.cols).reshape(self.params["weight"].shape)  # dL/dW = dy^T cols
+        w = self.params["weight"]
+        dw_mat = dy_mat.T @ self.cols  # dL/dW = dy^T cols   (out_c, k*k*C)
+        self.grads["weight"] = np.ascontiguousarray(
+            dw_mat.reshape(out_c, self.k, self.k, w.shape[1]).transpose(0, 3, 1, 2))
         self.grads["bias"] = dy_mat.sum(axis=0)  # dL/db = sum over n, i, j
-        if not self.input_grad:  # the first layer: nobody needs dL/dx, skip the costly col2im
+        if not self.input_grad:  # the first layer: nobody needs dL/dx, skip col2im
             return None
-        dcols = dy_mat @ w_mat  # dL/dcols = dy W   (n*Ho*Wo, C*k*k)
-        return col2im(dcols, self.x_shape, self.k, self.stride, self.padding, self.out_hw)
+        # dL/dcols = dy W, computed transposed, (k*k*C, n*Ho*Wo) = W^T dy^T: BLAS is several times
+        # faster with the long dimension last, and it is the layout col2im wants
+        dcols_t = self._w_mat().T @ dy_mat.T
+        c = self.x_shape[1]
+        return col2im(dcols_t.reshape(self.k, self.k, c, n, ho, wo), self.x_shape, self.k, self.stride, self.padding)
 
 
 class MaxPool2D(Layer):
@@ -96,19 +114,31 @@ class MaxPool2D(Layer):
         self.p = pool_size
         self.stride = stride or pool_size
 
+    def _offsets(self, x_shape):
+        """(u, v, slices) for each position inside a window: the strided view of x it reads."""
+        s, (h, w) = self.stride, x_shape[2:]
+        ho, wo = _out_size(h, self.p, s, 0), _out_size(w, self.p, s, 0)
+        for u in range(self.p):
+            for v in range(self.p):
+                yield u * self.p + v, (slice(None), slice(None), slice(u, u + s * ho, s), slice(v, v + s * wo, s))
+
     def forward(self, x, training=False):
-        windows = _patches(x, self.p, self.stride)  # (n, C, Ho, Wo, p, p)
-        n, c, ho, wo = windows.shape[:4]
-        flat = windows.reshape(n, c, ho, wo, self.p * self.p)
-        self.argmax = flat.argmax(axis=-1)  # (n, C, Ho, Wo): which of the p*p won
         self.x_shape = x.shape
-        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+        y = argmax = None
+        for index, window in self._offsets(x.shape):
+            candidate = x[window]
+            if y is None:
+                y, argmax = candidate.copy(), np.zeros(candidate.shape, dtype=np.int8)
+            else:  # the first maximum wins ties, as argmax does
+                better = candidate > y
+                np.copyto(y, candidate, where=better)
+                argmax[better] = index
+        self.argmax = argmax  # (n, C, Ho, Wo): which window position won
+        return y
 
     def backward(self, dy):
         dx = np.zeros(self.x_shape, dtype=dy.dtype)
-        ho, wo, s = dy.shape[2], dy.shape[3], self.stride
-        for u in range(self.p):
-            for v in range(self.p):
-                # dL/dx = dy at the window's argmax, 0 elsewhere (summed where windows overlap)
-                dx[:, :, u:u + s * ho:s, v:v + s * wo:s] += dy * (self.argmax == u * self.p + v)
+        for index, window in self._offsets(self.x_shape):
+            # dL/dx = dy at the window's argmax, 0 elsewhere (summed where windows overlap)
+            dx[window] += dy * (self.argmax == index)
         return dx

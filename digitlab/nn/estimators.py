@@ -101,7 +101,9 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         return predict_proba(self.network_, X.reshape(-1, *self.input_shape_))
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        """The most probable class of each row of X, (n,)."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Every parameter and buffer, float32, named as `architecture.param_shapes`."""

@@ -51,6 +51,8 @@ class Dense(Layer):
     def backward(self, dy):
         self.grads["weight"] = self.x.T @ dy  # dL/dW = x^T dy      (in, out)
         self.grads["bias"] = dy.sum(axis=0)  # dL/db = sum_n dy     (out,)
+        if not self.input_grad:  # the network's first layer: dL/dx is not needed
+            return None
         return dy @ self.params["weight"].T  # dL/dx = dy W^T       (n, in)
 
 

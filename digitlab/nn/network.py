@@ -32,7 +32,9 @@ class Network:
         for spec, out_shape in zip(self.arch["layers"], A.output_shapes(self.arch)):
             self.layers.append(_build(spec, shape, rng, self.dtype))
             shape = out_shape
-        self.layers[0].input_grad = False
+        # backward can stop at the first layer with parameters: nothing below it learns
+        self.first = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        self.layers[self.first].input_grad = False
 
     @property
     def head(self) -> str | None:
@@ -48,9 +50,12 @@ class Network:
         return x
 
     def backward(self, dy: np.ndarray, skip_head: bool = False) -> np.ndarray:
-        """dL/d(output) -> dL/d(input) (None when the first layer skips it); `skip_head` when dy is dL/d(logits)."""
+        """Fill every layer's grads from dL/d(output); `skip_head` when dy is already dL/d(logits).
+
+        Returns None: dL/d(input) is never needed, so it is not computed.
+        """
         layers = self.layers[:-1] if skip_head and self.head else self.layers
-        for layer in reversed(layers):
+        for layer in reversed(layers[self.first:]):
             dy = layer.backward(dy)
         return dy
 

@@ -49,10 +49,17 @@ def _mnist_style(crop: np.ndarray, shape) -> np.ndarray:
     return centre_on_mass(resize_longer_side(crop, box), shape)
 
 
-def _fill_and_pool(crop: np.ndarray, shape, pool: int = 4) -> np.ndarray:
-    """The `digits` recipe: fill a (4H, 4W) frame keeping aspect, average 4x4 blocks."""
+def _fill_and_pool(crop: np.ndarray, shape, pool: int = 4, margin: int = 2) -> np.ndarray:
+    """The `digits` recipe: binary ink fills a (4H, 4W) frame, then count "on" pixels per 4x4 block.
+
+    UCI's optdigits counted on-pixels of 32x32 *binary* bitmaps, so we
+    binarise too. The 2-px margin was measured: with it, a logistic regression
+    trained on `digits` reads upscaled `digits` through this pipeline at 88%
+    (92% on the originals), 85.8% without it.
+    """
     height, width = shape
-    scaled = resize_longer_side(crop, min(height, width) * pool)
+    binary = (crop > 0.35).astype(np.float32)
+    scaled = resize_longer_side(binary, min(height, width) * pool - 2 * margin)
     frame = np.zeros((height * pool, width * pool), dtype=np.float32)
     top = (frame.shape[0] - scaled.shape[0]) // 2
     left = (frame.shape[1] - scaled.shape[1]) // 2

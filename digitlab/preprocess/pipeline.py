@@ -23,6 +23,8 @@ LOW_CONTRAST = 0.2  # worth a warning
 MIN_SEPARABILITY = 0.7  # Otsu's explained variance; Gaussian noise gives ~0.64
 MAX_INK_SHARE = 0.4  # ink is the minority of a picture of a digit
 MIN_EXTENT = 0.04  # the marks must span at least this share of the picture's longer side
+MAX_BLOBS = 24  # more separate marks than a line of 8 broken digits: speckle noise
+MIN_MAIN_BLOB = 0.3  # one digit's largest stroke holds at least this share of its ink
 
 
 @dataclass
@@ -52,7 +54,7 @@ def prepare(image, shape=(28, 28), deskew: bool = False, max_pixels: int = MAX_P
     """
     grey = load_grey(image, max_pixels=max_pixels)
     ink = find_ink(grey)
-    reason = no_digit_reason(ink)
+    reason = no_digit_reason(ink, single=True)
     if reason:
         return Prepared(np.zeros(shape, np.uint8), False, [reason], None, ink, grey)
     warnings = describe(ink, grey.shape)
@@ -60,8 +62,12 @@ def prepare(image, shape=(28, 28), deskew: bool = False, max_pixels: int = MAX_P
     return Prepared(pixels, True, warnings, ink_box(ink.mask, ink.scale, grey.shape), ink, grey)
 
 
-def no_digit_reason(ink: Ink) -> str | None:
-    """Why a picture holds no digit, or None when it may hold one."""
+def no_digit_reason(ink: Ink, single: bool = False) -> str | None:
+    """Why a picture holds no digit, or None when it may hold one.
+
+    `single`: the picture should hold one digit (not a line of them), so ink
+    scattered over many similar blobs is noise rather than writing.
+    """
     if not ink.mask.any() or ink.contrast < MIN_CONTRAST:
         return "no ink found (blank or nearly blank image)"
     if ink.mask.mean() > MAX_INK_SHARE:
@@ -72,6 +78,11 @@ def no_digit_reason(ink: Ink) -> str | None:
     extent = max(np.ptp(rows) + 1, np.ptp(cols) + 1) / max(ink.mask.shape)
     if extent < MIN_EXTENT:
         return "no digit: only tiny specks"
+    labels, blobs = ndimage.label(ink.mask, structure=np.ones((3, 3)))
+    if blobs > MAX_BLOBS:
+        return f"no digit: {blobs} scattered specks (noise?)"
+    if single and blobs > 3 and np.bincount(labels.ravel())[1:].max() < MIN_MAIN_BLOB * ink.mask.sum():
+        return f"no digit: ink scattered over {blobs} blobs (noise?)"
     return None
 
 

@@ -133,8 +133,10 @@ def _add_error_handlers(api) -> None:
 
     @api.exception_handler(HTTPException)
     def http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 400:  # FastAPI's answer to a body that is not UTF-8 JSON
+            return JSONResponse({"detail": "body is not valid JSON (UTF-8 text)"}, status_code=422)
         return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+                            headers=exc.headers)
 
 
 def _one_line(errors) -> str:

@@ -52,8 +52,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def spawn_fit(est, X: np.ndarray, y: np.ndarray):
-    """Fit `est` in `est.nproc` processes on this machine; return rank 0's (weights, history)."""
+def spawn_fit(est, X: np.ndarray, y: np.ndarray, every_rank: bool = False):
+    """Fit `est` in `est.nproc` processes on this machine; return rank 0's (weights, history).
+
+    With `every_rank`, the weights are a list with every rank's copy (they must
+    be equal: DDP keeps the replicas in step), for tests.
+    """
     import torch.multiprocessing as mp
 
     from sklearn.base import clone
@@ -64,10 +68,14 @@ def spawn_fit(est, X: np.ndarray, y: np.ndarray):
         np.save(Path(tmp) / "X.npy", X)
         np.save(Path(tmp) / "y.npy", y)
         mp.spawn(_worker, args=(nproc, port, clone(est).set_params(nproc=1), tmp), nprocs=nproc, join=True)
-        with np.load(Path(tmp) / "weights.npz") as f:
-            weights = {k: f[k] for k in f.files}
+        weights = [_load_npz(Path(tmp) / f"weights-{rank}.npz") for rank in range(nproc)]
         history = torch.load(Path(tmp) / "history.pt", weights_only=True)
-    return weights, history
+    return (weights if every_rank else weights[0]), history
+
+
+def _load_npz(path) -> dict:
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
 
 
 def _worker(rank: int, world: int, port: int, est, tmp: str) -> None:
@@ -78,8 +86,8 @@ def _worker(rank: int, world: int, port: int, est, tmp: str) -> None:
     try:
         X = np.load(Path(tmp) / "X.npy", mmap_mode="r")
         model = est.fit(np.asarray(X), np.load(Path(tmp) / "y.npy"))
+        np.savez(Path(tmp) / f"weights-{rank}.npz", **model.get_weights())
         if rank == 0:
-            np.savez(Path(tmp) / "weights.npz", **model.get_weights())
             torch.save(model.history_, Path(tmp) / "history.pt")
     finally:
         dist.destroy_process_group()

@@ -52,12 +52,12 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 def make_schedule(optimizer, cfg: TrainConfig, total_steps: int):
     """A per-step schedule: one-cycle (warm up to lr, anneal to ~0), cosine, or constant."""
-    if cfg.schedule == "onecycle":
+    if cfg.schedule == "onecycle" and total_steps >= 4:  # fewer steps cannot make a cycle
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total_steps,
-                                                   pct_start=0.25)
+                                                   pct_start=max(0.25, 2 / total_steps))
     if cfg.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
-    if cfg.schedule == "constant":
+    if cfg.schedule in ("constant", "onecycle"):
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     raise DigitlabError(f"unknown schedule {cfg.schedule!r}; choose from {', '.join(SCHEDULES)}")
 

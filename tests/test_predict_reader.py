@@ -1,0 +1,128 @@
+"""The reading API: photos of MNIST test digits, "no digit", "unsure", pixels, files, calibration files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitlab.calibration import Calibration, save_calibration
+from digitlab.errors import DigitlabError
+from digitlab.predict import Reader
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import reading_synth as synth  # noqa: E402  (the benchmarks' photo renderer, reused on a small scale)
+from reading_synth import read_idx  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mnist(mnist_dir):
+    return (read_idx(mnist_dir / "train-images-idx3-ubyte.gz")[:4000],
+            read_idx(mnist_dir / "train-labels-idx1-ubyte.gz")[:4000].astype(np.int64),
+            read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")[:150],
+            read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz")[:150].astype(np.int64))
+
+
+@pytest.fixture(scope="module")
+def model(mnist_dir):
+    return synth.small_model(str(mnist_dir))
+
+
+@pytest.fixture(scope="module")
+def reader(model):
+    return Reader(model, {"input_shape": [28, 28], "classes": list(range(10))}, Calibration(unsure_below=0.6))
+
+
+def test_photos_read_nearly_as_well_as_clean_digits(reader, mnist):
+    """Oracle: the same model on the clean MNIST test images it was rendered from."""
+    rng = np.random.default_rng(0)
+    images, labels = mnist[2][:80], mnist[3][:80]
+    clean = np.mean([reader.predict_pixels(image).digit == y for image, y in zip(images, labels)])
+    photos = np.mean([reader.predict_image(synth.photo(image, rng)).digit == y for image, y in zip(images, labels)])
+    assert clean > 0.9
+    assert photos >= clean - 0.06  # 80 photos: a 1-point gap is below this test's resolution
+
+
+def test_prediction_fields_are_consistent(reader, mnist):
+    p = reader.predict_image(255 - mnist[2][0])  # dark ink on white
+    assert p.digit == mnist[3][0] and p.status == "ok"
+    assert len(p.probabilities) == 10 and sum(p.probabilities) == pytest.approx(1.0)
+    assert p.probability == max(p.probabilities) == p.top3[0][1]
+    assert [q for _, q in p.top3] == sorted(p.probabilities, reverse=True)[:3]
+    assert p.input.shape == (28, 28) and p.input.dtype == np.uint8
+    json.dumps(p.to_dict())  # JSON-ready
+
+
+def test_blank_and_noise_are_no_digit(reader):
+    rng = np.random.default_rng(1)
+    for image in [synth.blank(rng) for _ in range(5)] + [synth.noise(rng) for _ in range(10)]:
+        p = reader.predict_image(image)
+        assert p.status in ("no digit", "unsure"), p.warnings
+        if p.status == "no digit":
+            assert p.digit is None and p.probability == 0.0 and p.top3 == []
+
+
+def test_unsure_below_the_threshold(model, mnist):
+    strict = Reader(model, {"input_shape": [28, 28]}, Calibration(unsure_below=1.01))
+    p = strict.predict_pixels(mnist[2][0])
+    assert p.status == "unsure" and p.digit == mnist[3][0]
+
+
+def test_pixels_in_model_space(reader, mnist):
+    image = mnist[2][1]
+    assert reader.predict_pixels(image.ravel().tolist()).probabilities == \
+        reader.predict_pixels(image).probabilities
+    assert reader.predict_pixels(np.zeros(784)).status == "no digit"
+    with pytest.raises(DigitlabError, match="784"):
+        reader.predict_pixels(np.zeros(100))
+    with pytest.raises(DigitlabError, match="0 to 255"):
+        reader.predict_pixels(np.full(784, 300.0))
+
+
+def test_temperature_changes_confidence_not_the_answer(model, mnist):
+    plain = Reader(model, {}, Calibration(temperature=1.0))
+    warm = Reader(model, {}, Calibration(temperature=3.0))
+    for image in mnist[2][:20]:
+        a, b = plain.predict_pixels(image), warm.predict_pixels(image)
+        assert a.digit == b.digit and b.probability <= a.probability + 1e-12
+
+
+def test_predict_files_streams_in_chunks(reader, mnist, tmp_path):
+    """Bounded memory: results come out before later paths are even asked for."""
+    paths = []
+    for i, image in enumerate(mnist[2][:7]):
+        Image.fromarray(255 - image).save(tmp_path / f"{i}.png")
+        paths.append(tmp_path / f"{i}.png")
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    paths.insert(3, tmp_path / "bad.png")
+    asked = []
+
+    def lazy():
+        for path in paths:
+            asked.append(path)
+            yield path
+
+    results = reader.predict_files(lazy(), chunk_size=3)
+    first = next(results)
+    assert len(asked) == 3 and first[0] == paths[0]
+    rest = [first] + list(results)
+    assert [path for path, _ in rest] == paths
+    assert isinstance(rest[3][1], DigitlabError)
+    assert [r.digit for _, r in rest if not isinstance(r, DigitlabError)] == list(mnist[3][:7])
+
+
+def test_load_reads_the_calibration_beside_a_model_file(model, tmp_path):
+    from digitlab.models.modelfile import save_model
+    import digitlab.models.baselines  # noqa: F401  (registers the MLPClassifier codec)
+
+    path = save_model(model, tmp_path / "mlp.npz", info={"input_shape": [28, 28], "classes": list(range(10))})
+    assert Reader.load(path).calibration.temperature == 1.0  # none yet: temperature 1
+    save_calibration(Calibration(temperature=1.7, unsure_below=0.42), tmp_path / "mlp.calibration.json")
+    loaded = Reader.load(path)
+    assert loaded.calibration.temperature == 1.7 and loaded.calibration.unsure_below == 0.42
+    with pytest.raises(DigitlabError, match="no such model"):
+        Reader.load(tmp_path / "missing.npz")

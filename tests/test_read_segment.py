@@ -1,0 +1,110 @@
+"""Reading lines of digits: order, boxes, touching digits, broken strokes, nothing at all."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitlab.calibration import Calibration
+from digitlab.predict import Reader
+from digitlab.segment import _cut, components, merge_pieces
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import reading_synth as synth  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def reader(mnist_dir):
+    return Reader(synth.small_model(str(mnist_dir)), {"input_shape": [28, 28]}, Calibration(unsure_below=0.5))
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_dir, reader):
+    """MNIST test digits that the small model reads correctly on their own (so errors are the segmenter's)."""
+    images = synth.read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")[:200]
+    labels = synth.read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz")[:200]
+    keep = [i for i in range(200) if reader.predict_pixels(images[i]).digit == labels[i]]
+    return images[keep], labels[keep]
+
+
+def write_line(images, gaps, scale=3):
+    """Digits cropped to their ink and placed left to right with `gaps` px between them (negative: overlap)."""
+    crops = []
+    for image in images:
+        rows, cols = np.nonzero(image)
+        crops.append(np.kron(image[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1], np.ones((scale, scale))))
+    height = max(c.shape[0] for c in crops)
+    canvas = np.zeros((height + 40, sum(c.shape[1] for c in crops) + sum(max(g, 0) for g in gaps) + 40))
+    x, boxes = 20, []
+    for crop, gap in zip(crops, list(gaps) + [0]):
+        top = 20 + (height - crop.shape[0]) // 2
+        region = canvas[top: top + crop.shape[0], x: x + crop.shape[1]]
+        np.maximum(region, crop, out=region)
+        boxes.append((x, top, x + crop.shape[1], top + crop.shape[0]))
+        x += crop.shape[1] + gap
+    return 255 - canvas.astype(np.uint8), boxes  # dark ink on white paper
+
+
+def iou(a, b):
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_separate_digits_read_left_to_right_with_their_boxes(reader, digits):
+    images, labels = digits
+    for start in range(0, 30, 6):
+        picture, boxes = write_line(images[start: start + 6], gaps=[15] * 5)
+        reading = reader.read_number(picture)
+        assert reading.text == "".join(map(str, labels[start: start + 6]))
+        # the faintest anti-aliased edge pixels fall below the threshold: boxes may be a pixel or two tighter
+        assert all(iou(d.box, box) > 0.7 for d, box in zip(reading.digits, boxes))
+        json.dumps(reading.to_dict())
+
+
+def test_touching_digits_are_split(reader, digits):
+    images, labels = digits
+    right = 0
+    for start in range(0, 40, 2):
+        picture, _ = write_line(images[start: start + 2], gaps=[-3])
+        right += reader.read_number(picture).text == "".join(map(str, labels[start: start + 2]))
+    assert right >= 16  # of 20 touching pairs
+
+
+def test_a_broken_digit_is_merged(reader, digits):
+    images, labels = digits
+    seven = images[list(labels).index(7)].copy()
+    rows = np.nonzero(seven.any(axis=1))[0]
+    seven[rows[len(rows) // 2] - 1: rows[len(rows) // 2] + 1] = 0  # a gap across the stroke
+    picture, _ = write_line([seven, images[0]], gaps=[20])
+    reading = reader.read_number(picture)
+    assert len(reading.digits) == 2 and reading.text[0] == "7"
+
+
+def test_nothing_to_read(reader):
+    reading = reader.read_number(np.full((60, 200), 240, np.uint8))
+    assert reading.text == "" and reading.digits == [] and reading.warnings
+
+
+def test_cut_finds_the_bridge_between_two_blobs():
+    mask = np.zeros((30, 50), bool)
+    mask[5:25, 2:20] = True
+    mask[5:25, 28:48] = True
+    mask[14:16, 20:28] = True  # a thin bridge: the two touch
+    (group,) = components(mask)
+    left, right = _cut(group, mask[group[1]:group[3], group[0]:group[2]], 2)
+    assert 20 <= left[2] <= 28 and right[0] == left[2]
+
+
+def test_stacked_pieces_merge_and_neighbours_do_not():
+    mask = np.zeros((40, 80), bool)
+    mask[5:15, 5:20] = True  # top bar of a 5...
+    mask[18:35, 6:19] = True  # ...and its body
+    mask[5:35, 40:52] = True  # the next digit
+    groups = merge_pieces(components(mask))
+    assert [(g[0], g[2]) for g in groups] == [(5, 20), (40, 52)]
