@@ -23,6 +23,16 @@ from digitlab.models import make_model, model_names
 
 DEFAULT_MODELS = ("knn", "logreg", "svm", "forest", "sk-mlp", "mlp", "cnn")
 
+# The numpy networks' registry defaults (10 epochs of 128-image batches) are sized for
+# MNIST's 60,000 images; on a small train split such as digits' (~1,000 images per fold)
+# that is under 100 weight updates and the networks stop half-trained. The comparison
+# trains them longer, on smaller batches (measured on digits: see docs/benchmarks/compare.md).
+# `--param mlp.max_iter=10` (or any other) overrides these.
+COMPARE_PARAMS = {
+    "mlp": {"batch_size": 32, "max_iter": 40},
+    "cnn": {"batch_size": 128, "max_iter": 10, "learning_rate_init": 0.005},
+}
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -46,8 +56,11 @@ def load_cv_data(dataset: str = "digits", data_dir=None, subsample: int | None =
     return to_features(split.images), split.labels, data
 
 
-def parse_models(text: str | list[str], engine: str = "numpy") -> list[Candidate]:
-    """'knn,logreg,mlp' -> candidates; an unknown name is a one-line error."""
+def parse_models(text: str | list[str], engine: str = "numpy", params: dict | None = None) -> list[Candidate]:
+    """'knn,logreg,mlp' -> candidates; an unknown name is a one-line error.
+
+    params : {model name: {parameter: value}}, laid over `COMPARE_PARAMS`.
+    """
     names = [n.strip() for n in text.split(",")] if isinstance(text, str) else list(text)
     names = [n for n in names if n]
     if not names:
@@ -57,7 +70,14 @@ def parse_models(text: str | list[str], engine: str = "numpy") -> list[Candidate
     if unknown:
         raise DigitlabError(f"--models: unknown model(s) {', '.join(unknown)}; "
                             f"choose from {', '.join(sorted(known))}")
-    return [Candidate(n, n, engine=engine) for n in names]
+    params = params or {}
+    stray = sorted(set(params) - set(names))
+    if stray:
+        raise DigitlabError(f"--param: {', '.join(stray)} is not among the compared models ({', '.join(names)})")
+    candidates = [Candidate(n, n, {**COMPARE_PARAMS.get(n, {}), **params.get(n, {})}, engine) for n in names]
+    for c in candidates:  # an unknown parameter fails now, not after minutes of other models
+        make_model(c.model, engine=c.engine, **c.params)
+    return candidates
 
 
 def cross_validate_candidates(candidates, X, y, cv: int = 4, seed: int = 0, n_jobs: int | None = -1,
@@ -107,7 +127,7 @@ def _row(candidate: Candidate, scores: dict, test_sizes: list[int], wall: float)
         # score_time is predicting (and scoring) the held-out fold
         "predict_seconds": scores["score_time"].tolist(),
         "test_sizes": test_sizes,
-        "n_params": None if None in counts else int(round(np.mean(counts))),
+        "n_params": None if None in counts else round(float(np.mean(counts))),
         "wall_seconds": wall,
     }
 
@@ -165,7 +185,7 @@ def format_table(rows: list[dict], order: str = "best") -> str:
 
 def run_comparison(dataset: str = "digits", models=None, sweeps=(), cv: int = 4, seed: int = 0,
                    subsample: int | None = None, data_dir=None, n_jobs: int = -1, engine: str = "numpy",
-                   log=None) -> dict:
+                   params: dict | None = None, log=None) -> dict:
     """Cross-validate `models` and run `sweeps` on one dataset; return everything the report needs.
 
     Returns {"settings": {...}, "models": [row, ...], "sweeps": [sweep result, ...]}.
@@ -175,11 +195,14 @@ def run_comparison(dataset: str = "digits", models=None, sweeps=(), cv: int = 4,
     from datetime import datetime, timezone
 
     import sklearn
+    from joblib import effective_n_jobs
 
     from digitlab import __version__
     from digitlab.sweeps import run_sweep
 
-    candidates = parse_models(models, engine) if models else []
+    if n_jobs == 0:
+        raise DigitlabError("--n-jobs 0: give a number of parallel workers, or -1 for every core")
+    candidates = parse_models(models, engine, params) if models else []
     X, y, data = load_cv_data(dataset, data_dir, subsample, seed)
     check_folds(cv, y)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -187,11 +210,11 @@ def run_comparison(dataset: str = "digits", models=None, sweeps=(), cv: int = 4,
     rows = cross_validate_candidates(candidates, X, y, cv, seed, n_jobs, log) if candidates else []
     swept = [run_sweep(name, X, y, cv, seed, n_jobs, engine, log) for name in sweeps]
     cores = os.cpu_count() or 1
-    workers = cores if n_jobs in (-1, None) else min(int(n_jobs), cores)
+    workers = effective_n_jobs(n_jobs)
     settings = {
-        "dataset": data.name, "n_images": int(len(y)), "image_shape": list(data.image_shape),
+        "dataset": data.name, "n_images": len(y), "image_shape": list(data.image_shape),
         "cv": cv, "seed": seed, "subsample": subsample, "engine": engine,
-        "models": [c.label for c in candidates], "sweeps": list(sweeps), "n_jobs": n_jobs,
+        "models": {c.label: c.params for c in candidates}, "sweeps": list(sweeps), "n_jobs": n_jobs,
         "n_jobs_text": "one at a time" if workers == 1 else f"{workers} at a time in parallel",
         "cpu_count": cores, "digitlab": __version__, "numpy": np.__version__,
         "scikit-learn": sklearn.__version__, "started": started,

@@ -201,8 +201,10 @@ def _load_model(model, trust: bool):
         return _load_default()
     path = Path(model)
     if not path.exists() and (PRETRAINED / f"{model}.npz").is_file():
-        fitted, info = load_model(PRETRAINED / f"{model}.npz")
-        return fitted, info, str(model), calibration_path(str(model))
+        from digitlab.pretrained import load_pretrained
+
+        fitted, card = load_pretrained(str(model))
+        return fitted, card, str(model), calibration_path(str(model))
     if not path.exists():
         raise DigitlabError(f"{model}: no such model file, run folder or shipped model "
                             f"(shipped: {', '.join(shipped_model_names()) or 'none'})")

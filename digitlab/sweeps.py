@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digitlab.compare import Candidate
+from digitlab.compare import COMPARE_PARAMS, Candidate
 from digitlab.errors import DigitlabError
-from digitlab.models import make_model, model_names
+from digitlab.models import model_names
 
 WIDTHS = (8, 16, 32, 64, 128, 256)
 DEPTHS = ((64,), (64, 64), (10, 10, 10), (64, 64, 64), (128, 128, 128))
@@ -44,18 +44,17 @@ def network_model(engine: str = "numpy") -> str:
 
 def network_params(model: str, hidden: tuple[int, ...], engine: str = "numpy") -> dict:
     """Parameters for an MLP with `hidden` layers, trained to fit (no early stopping)."""
-    valid = make_model(model, engine=engine).get_params(deep=False)
-    params = {"hidden_layer_sizes": tuple(hidden)}
-    if "early_stopping" in valid:
-        params["early_stopping"] = False
-    if model == "sk-mlp":
-        params["max_iter"] = 400  # enough for adam to fit digits; still converges before
-    return params
+    if model == "sk-mlp":  # adam until it converges (400 epochs at most), no held-out data
+        return {"hidden_layer_sizes": tuple(hidden), "early_stopping": False, "max_iter": 400}
+    # the comparison's numpy settings, on every training image: no validation split
+    return {**COMPARE_PARAMS["mlp"], "hidden_layer_sizes": tuple(hidden), "validation_fraction": 0.0,
+            "early_stopping": False}
 
 
 def knn_k_sweep(engine: str = "numpy") -> Sweep:
     # uniform votes: with distance weights every k scores 100 % on its own training set
-    cands = tuple(Candidate(f"k={k}", "knn", {"n_neighbors": k, "weights": "uniform"}, engine)
+    # n_jobs=1: the folds already run in parallel
+    cands = tuple(Candidate(f"k={k}", "knn", {"n_neighbors": k, "weights": "uniform", "n_jobs": 1}, engine)
                   for k in KS)
     return Sweep("knn-k", "k-NN: accuracy against k", "k (neighbours)", KS, cands, None)
 

@@ -57,7 +57,7 @@ def test_info_unlabelled_csv(tmp_path, capsys):
 def test_show_writes_a_grid(tmp_path, capsys):
     out_path = tmp_path / "grid.png"
     code, out, _ = _run(capsys, "data", "show", "digits", "--n", "10", "-o", str(out_path))
-    assert code == 0 and out.startswith(f"wrote {out_path}: 10 digits train images")
+    assert code == 0 and out.startswith(f"wrote {out_path}: 10 train images of digits")
     with Image.open(out_path) as im:
         width, height = im.size
         grey = np.asarray(im.convert("L"))
@@ -104,3 +104,37 @@ def test_bad_csv_from_a_real_process(tmp_path):
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == f"digitlab: error: {path} line 3: label 11 is outside 0-9\n"
+
+
+def _bad_sources(tmp_path):
+    """One broken dataset of each kind, and the words its error must contain."""
+    csv = tmp_path / "bad.csv"
+    csv.write_text("label,pixel0,pixel1,pixel2,pixel3\n3,0,0,0\n")
+    npz = tmp_path / "bad.npz"
+    np.savez(npz, images=np.zeros((3, 2, 2), np.uint8))
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    for name in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
+        (idx / name).write_bytes(bytes([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2]) + b"\0")
+    for name in ("train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
+        (idx / name).write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 1, 0]))
+    images = tmp_path / "images"
+    (images / "4").mkdir(parents=True)
+    (images / "4" / "x.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    return [
+        (csv, "bad.csv line 2: 4 values, expected 5"),
+        (npz, "bad.npz: needs arrays 'images' and 'labels'"),
+        (idx, "train-images-idx3-ubyte: truncated"),
+        (images, "x.jpg: cannot read image"),
+    ]
+
+
+def test_every_kind_of_bad_file_is_one_line_exit_2(tmp_path, capsys):
+    for path, message in _bad_sources(tmp_path):
+        grid = str(tmp_path / "g.png")
+        for argv in (["data", "info", str(path)], ["data", "show", str(path), "-o", grid]):
+            code, out, err = _run(capsys, *argv)
+            assert code == 2 and out == "", argv
+            assert err.startswith("digitlab: error: ") and err.count("\n") == 1, err
+            assert message in err, err
+    assert not (tmp_path / "g.png").exists()

@@ -138,7 +138,7 @@ def test_every_mirror_failing_says_what_to_do_and_leaves_nothing(tmp_path, tiny)
     assert message.endswith(
         f"no network? put the four files in {tmp_path / 'mnist'} or set DIGITLAB_DATA"
     )
-    assert list((tmp_path / "mnist").iterdir()) == []
+    assert not (tmp_path / "mnist").exists()  # the folder it made for the download is gone too
     assert len(requests) == 3  # it stops at the first file nobody can serve
 
 
@@ -317,3 +317,65 @@ def test_cli_download_failure_is_one_line_exit_2(tmp_path, capsys):
     assert code == 2
     assert err[-1].startswith("digitlab: error: could not download train-images-idx3-ubyte.gz (")
     assert err[-1].endswith("or set DIGITLAB_DATA")
+
+
+def _zip_of(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, body in members.items():
+            zf.writestr(name, body)
+    return buffer.getvalue()
+
+
+def test_emnist_digits_come_out_of_the_archive(tmp_path, tiny):
+    from digitlab.data.emnist import MEMBERS, load_emnist_digits, prepare_emnist_digits
+
+    files, _, arrays = tiny
+    members = {f"gzip/{m}": files[f] for m, f in zip(MEMBERS, FILES)}
+    members["gzip/emnist-letters-train-labels-idx1-ubyte.gz"] = b"not wanted"
+    archive = _zip_of(members)
+    md5s = {hashlib.md5(archive).hexdigest()}
+    with serve({"gzip.zip": archive}) as (url, requests):
+        folder = prepare_emnist_digits(
+            tmp_path, mirrors=[f"{url}/missing", f"{url}/good"], log=lambda m: None, md5s=md5s
+        )
+    assert requests == ["/missing/gzip.zip", "/good/gzip.zip"]
+    assert folder == tmp_path / "emnist-digits"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(MEMBERS)  # zip gone, letters skipped
+    data = load_emnist_digits(tmp_path, download=False)  # no network needed any more
+    # EMNIST stores images column-major: the loader turns them upright
+    np.testing.assert_array_equal(data.train.images, arrays[0].transpose(0, 2, 1))
+    np.testing.assert_array_equal(data.test.labels, arrays[3])
+
+
+def test_emnist_bad_archive_is_reported_and_removed(tmp_path):
+    from digitlab.data.emnist import load_emnist_digits, prepare_emnist_digits
+
+    with pytest.raises(DigitlabError, match="run `digitlab data download emnist-digits`"):
+        load_emnist_digits(tmp_path, download=False)
+    body = b"PK\x03\x04 not a zip at all"
+    with (
+        serve({"gzip.zip": body}) as (url, _),
+        pytest.raises(DigitlabError, match="cannot extract"),
+    ):
+        prepare_emnist_digits(
+            tmp_path,
+            mirrors=[f"{url}/good"],
+            log=lambda m: None,
+            md5s={hashlib.md5(body).hexdigest()},
+        )
+    wrong = _zip_of({"gzip/other.gz": b""})
+    with (
+        serve({"gzip.zip": wrong}) as (url, _),
+        pytest.raises(DigitlabError, match="has no emnist-digits-train-images-idx3-ubyte.gz"),
+    ):
+        prepare_emnist_digits(
+            tmp_path,
+            mirrors=[f"{url}/good"],
+            log=lambda m: None,
+            md5s={hashlib.md5(wrong).hexdigest()},
+        )
+    assert list((tmp_path / "emnist-digits").iterdir()) == []

@@ -96,6 +96,17 @@ def test_random_bytes_after_a_valid_magic_raise_only_digitlab_error(tail):
         pass
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=60))
+def test_random_gzip_streams_raise_only_digitlab_error(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("gz") / "random.gz"
+    path.write_bytes(b"\x1f\x8b" + data)
+    try:
+        read_idx(path)
+    except DigitlabError:
+        pass
+
+
 def test_every_truncation_of_a_valid_file_is_rejected(tmp_path):
     for cut in range(len(VALID)):
         with pytest.raises(DigitlabError):

@@ -13,16 +13,16 @@ import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-from digitlab.keras_engine.backend import keras_available  # noqa: E402
+from digitlab.keras_engine.backend import keras_available
 
 pytestmark = pytest.mark.skipif(not keras_available(), reason="keras (with a backend) is not installed")
 
-from digitlab.cli import main  # noqa: E402
-from digitlab.data import load_dataset, to_features  # noqa: E402
-from digitlab.errors import DigitlabError  # noqa: E402
-from digitlab.models import load_model, make_model, save_model  # noqa: E402
-from digitlab.nn import architecture as A  # noqa: E402
-from digitlab.nn.models import from_weights  # noqa: E402
+from digitlab.cli import main
+from digitlab.data import load_dataset, to_features
+from digitlab.errors import DigitlabError
+from digitlab.models import load_model, make_model, save_model
+from digitlab.nn import architecture as A
+from digitlab.nn.models import from_weights
 
 # Architectures chosen to break every layout difference: several channels before a flatten
 # (C-major vs H-major), non-square images, stride and padding, batch-norm on images and vectors.
@@ -159,10 +159,11 @@ def test_model_file_round_trip_and_numpy_fallback(fitted_cnn, digits, tmp_path, 
     path = save_model(fitted_cnn, tmp_path / "keras.npz", info={"input_shape": [8, 8]})
     loaded, info = load_model(path)
     assert type(loaded).__name__ == "KerasNetClassifier" and info["input_shape"] == [8, 8]
+    assert loaded.history_ == fitted_cnn.history_
     np.testing.assert_array_equal(loaded.predict_proba(X_test), fitted_cnn.predict_proba(X_test))
     with np.load(path, allow_pickle=False) as npz:  # our layout inside, no Keras file
         assert npz["0.weight"].shape == (4, 1, 3, 3)
-    import digitlab.keras_engine.backend as backend
+    from digitlab.keras_engine import backend
 
     monkeypatch.setattr(backend, "keras_available", lambda: False)  # as on a machine without keras
     numpy_model, _ = load_model(path)
@@ -203,7 +204,7 @@ def test_cli_train_with_the_keras_engine(tmp_path, capsys):
     code = main(["train", "--engine", "keras", "--model", "mlp", "--hidden", "32", "--epochs", "2",
                  "--runs-dir", str(tmp_path), "--name", "k", "--json"])
     assert code == 0
-    model, info = load_model(tmp_path / "k")
+    model, _ = load_model(tmp_path / "k")
     data = load_dataset("digits")
     import json
 

@@ -140,8 +140,8 @@ def test_cli_reports_a_damaged_folder_in_one_line(tmp_path, capsys):
 
 
 def test_only_dense_networks_are_saved_as_weights_folders(tmp_path):
-    from digitlab.nn.models import from_weights
     from digitlab.nn import architecture as A
+    from digitlab.nn.models import from_weights
 
     arch = A.cnn((2,), 4, (1, 8, 8), 10)
     weights = {name: np.zeros(shape, np.float32) for name, shape in A.param_shapes(arch).items()}

@@ -61,11 +61,9 @@ def quiet(_):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """A k-NN run (no history, no weights), logistic regression (class templates) and a tiny
-    numpy MLP (history and first-layer weights)."""
+    """A k-NN run (no history, no weights) and a tiny numpy MLP (history and first-layer weights)."""
     root = tmp_path_factory.mktemp("runs")
     train(model="knn", runs_dir=root, run_name="knn", subsample=400, log=quiet)
-    train(model="logreg", runs_dir=root, run_name="logreg", subsample=400, log=quiet)
     train(model="mlp", runs_dir=root, run_name="mlp", subsample=400, log=quiet,
           params={"hidden_layer_sizes": (16,), "max_iter": 3})
     return root
@@ -76,11 +74,11 @@ def predictions(run):
         return {k: p[k] for k in p.files}
 
 
-@pytest.mark.parametrize("name", ["knn", "logreg", "mlp"])
+@pytest.mark.parametrize("name", ["knn", "mlp"])
 def test_every_figure_is_an_embedded_png(runs, name):
     page = Page((runs / name / "report.html").read_text())
     expected = {"fig-samples", "fig-balance", "fig-confusion", "fig-mistakes"}
-    expected |= {"knn": set(), "logreg": {"fig-weights"}, "mlp": {"fig-weights", "fig-curves"}}[name]
+    expected |= {"knn": set(), "mlp": {"fig-weights", "fig-curves"}}[name]
     assert set(page.figures) == expected
     for png in page.figures.values():
         image = Image.open(io.BytesIO(png))
@@ -136,7 +134,7 @@ def test_confusion_figure_and_curves_hold_the_data(runs):
     fig = figures.confusion_matrix(matrix, list(range(10)))
     np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), matrix)
     history = json.loads((runs / "mlp" / "history.json").read_text())
-    loss, accuracy = figures.learning_curves(history).axes
+    loss, _ = figures.learning_curves(history).axes
     plotted = {line.get_label(): line.get_ydata() for line in loss.lines}
     np.testing.assert_allclose(plotted["train"], [h["loss"] for h in history])
     np.testing.assert_allclose(plotted["validation"], [h["val_loss"] for h in history])
@@ -162,6 +160,20 @@ def test_first_layer_weights_are_the_models_own(runs):
     w = model.get_weights()[next(k for k in model.get_weights() if k.endswith(".weight"))]
     assert kind == "dense" and tiles.shape == (16, 8, 8)
     np.testing.assert_array_equal(tiles[3], w[:, 3].reshape(8, 8))
+
+
+def test_logistic_regression_weights_are_one_template_per_class():
+    from sklearn.linear_model import LogisticRegression
+
+    from digitlab.report.weights import first_layer
+
+    rng = np.random.default_rng(0)
+    model = LogisticRegression(max_iter=50).fit(rng.random((60, 64)), np.arange(60) % 3)
+    kind, tiles, titles = first_layer(model, (8, 8))
+    assert kind == "templates" and titles == ["0", "1", "2"]
+    np.testing.assert_array_equal(tiles[2], model.coef_[2].reshape(8, 8))
+    fig = figures.weight_images(tiles, titles)
+    np.testing.assert_allclose(np.nanmax(np.abs(fig.axes[0].images[0].get_array())), 1.0)  # each tile scaled
 
 
 def test_report_command_rebuilds_without_retraining(runs, capsys):

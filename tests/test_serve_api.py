@@ -20,12 +20,12 @@ import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
-from fastapi.testclient import TestClient  # noqa: E402
-from PIL import Image  # noqa: E402
+from fastapi.testclient import TestClient
+from PIL import Image
 
-from digitlab.errors import DigitlabError  # noqa: E402
-from digitlab.predict import Reader  # noqa: E402
-from digitlab.serve.app import create_app  # noqa: E402
+from digitlab.errors import DigitlabError
+from digitlab.predict import Reader
+from digitlab.serve.app import create_app
 
 FIRST_OF_EACH = slice(0, 30)  # the MNIST test images scored below (nine of the ten digits)
 
@@ -42,7 +42,7 @@ def mnist(mnist_dir, split: str):
     return images, labels
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def serve_reader(mnist_dir) -> Reader:
     """The shipped default model when this install has one, else a small k-NN.
 
@@ -112,7 +112,7 @@ def test_predict_pixels_matches_reader_and_labels(client, reader, test_digits):
         np.testing.assert_allclose(body["probabilities"], direct.probabilities, rtol=1e-12)
         assert body["input"] == direct.input.tolist()  # pixels are already model space
         assert sum(body["probabilities"]) == pytest.approx(1, abs=1e-6)
-        assert [g["digit"] for g in body["top3"]][0] == body["digit"]
+        assert body["top3"][0]["digit"] == body["digit"]
         assert [g["probability"] for g in body["top3"]] == sorted(
             [g["probability"] for g in body["top3"]], reverse=True)
         right += body["digit"] == label
@@ -171,7 +171,10 @@ def test_read_blank_paper_reads_nothing(client):
 def test_models_and_health(client, reader):
     models = client.get("/api/models").json()
     assert models["active"]["name"] == reader.name
-    assert isinstance(models["shipped"], list)
+    from digitlab.pretrained import list_pretrained
+
+    assert [m["name"] for m in models["shipped"]] == [c["name"] for c in list_pretrained()]
+    assert all("path" not in m["card"] for m in models["shipped"])  # server paths stay private
     assert client.get("/api/health").json() == {"status": "ok", "model": reader.name}
 
 

@@ -23,11 +23,11 @@ import pytest
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-from playwright.sync_api import expect  # noqa: E402
-from PIL import Image  # noqa: E402
-from test_serve_api import mnist, number_photo, serve_reader  # noqa: E402
+from PIL import Image
+from playwright.sync_api import expect
+from test_serve_api import mnist, number_photo, serve_reader
 
-from digitlab.serve.app import create_app  # noqa: E402
+from digitlab.serve.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

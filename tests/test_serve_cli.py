@@ -15,10 +15,10 @@ import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
-from test_serve_api import mnist  # noqa: E402
+from test_serve_api import mnist
 
-from digitlab.models.modelfile import save_model  # noqa: E402
-from digitlab.models.registry import make_model  # noqa: E402
+from digitlab.models.modelfile import save_model
+from digitlab.models.registry import make_model
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,6 @@ def test_busy_port_is_one_line_exit_2(model_file):
         port = taken.getsockname()[1]
         result = digitlab("serve", "--model", str(model_file), "--port", str(port),
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
-        out, err = result.communicate(timeout=60)
+        _, err = result.communicate(timeout=60)
     assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in err
     assert err.count("\n") == 1, err

@@ -12,12 +12,12 @@ import pytest
 
 pytest.importorskip("fastapi")
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.checks import positive_data_acceptance  # noqa: E402
-from test_serve_api import serve_reader  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import positive_data_acceptance
+from test_serve_api import serve_reader
 
-from digitlab.serve.app import create_app  # noqa: E402
+from digitlab.serve.app import create_app
 
 OPERATIONS = [("/api/predict", "POST"), ("/api/read", "POST"), ("/api/models", "GET"),
               ("/api/health", "GET")]

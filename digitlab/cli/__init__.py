@@ -28,7 +28,12 @@ COMMANDS = (
     "inspect",
     "compare",
     "report",
+    "export",
 )
+
+# optional dependencies -> the pyproject extra that installs them
+EXTRA_FOR_MODULE = {"torch": "torch", "keras": "keras", "fastapi": "serve", "uvicorn": "serve",
+                    "onnx": "onnx", "onnxruntime": "onnx", "playwright": "dev"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +58,13 @@ def main(argv=None) -> int:
         return 2
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"digitlab: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        extra = EXTRA_FOR_MODULE.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"digitlab: error: this needs the optional dependency {exc.name}: "
+              f"pip install 'digitlab[{extra}]'", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `digitlab ... | head`: the reader left, which is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

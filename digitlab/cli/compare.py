@@ -26,13 +26,16 @@ def add_parser(subparsers) -> None:
                    help="cross-validate on N train images (stratified), e.g. for mnist")
     p.add_argument("--n-jobs", type=int, default=-1, help="folds fitted in parallel (default -1: all cores)")
     p.add_argument("--engine", default="numpy", help="engine of the networks mlp/cnn (default numpy)")
+    p.add_argument("--param", action="append", default=[], metavar="MODEL.NAME=VALUE",
+                   help="a model's parameter, e.g. --param mlp.max_iter=60 --param knn.n_neighbors=5 "
+                        "(repeatable)")
     p.add_argument("-o", "--output", default="compare-report.html",
                    help="where the HTML report goes (default compare-report.html)")
     p.add_argument("--json", action="store_true", help="print the results as one JSON object")
     p.set_defaults(func=run)
 
 
-def run(dataset, data_dir, models, sweeps, cv, seed, subsample, n_jobs, engine, output, json):
+def run(dataset, data_dir, models, sweeps, cv, seed, subsample, n_jobs, engine, param, output, json):
     from digitlab import conclusions
     from digitlab.compare import DEFAULT_MODELS, format_table, run_comparison
     from digitlab.files import write_text
@@ -46,7 +49,8 @@ def run(dataset, data_dir, models, sweeps, cv, seed, subsample, n_jobs, engine, 
         models = ",".join(m for m in DEFAULT_MODELS if m in available)
     log = None if json else (lambda msg: print(msg, file=sys.stderr))
     result = run_comparison(dataset=dataset, models=models, sweeps=sweep_names, cv=cv, seed=seed,
-                            subsample=subsample, data_dir=data_dir, n_jobs=n_jobs, engine=engine, log=log)
+                            subsample=subsample, data_dir=data_dir, n_jobs=n_jobs, engine=engine,
+                            params=model_params(param), log=log)
     result["conclusions"] = {"models": conclusions.models(result["models"]) if result["models"] else [],
                              **{s["name"]: conclusions.sweep(s) for s in result["sweeps"]}}
     write_text(output, build_compare_report(result))
@@ -66,3 +70,17 @@ def run(dataset, data_dir, models, sweeps, cv, seed, subsample, n_jobs, engine, 
         print("".join(f"\n- {line}" for line in result["conclusions"][sweep["name"]]))
     print(f"\nreport: {output}  ({settings['wall_seconds']:.1f} s)")
     return 0
+
+
+def model_params(pairs: list[str]) -> dict:
+    """['mlp.max_iter=60', 'knn.n_neighbors=5'] -> {'mlp': {'max_iter': 60}, 'knn': {'n_neighbors': 5}}"""
+    from digitlab.cli.train import parse_params
+    from digitlab.errors import DigitlabError
+
+    out = {}
+    for pair in pairs:
+        model, dot, rest = pair.partition(".")
+        if not dot or not model or "=" not in rest:
+            raise DigitlabError(f"--param expects MODEL.NAME=VALUE, e.g. mlp.max_iter=60; got {pair!r}")
+        out.setdefault(model, {}).update(parse_params([rest]))
+    return out

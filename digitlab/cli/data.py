@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json as _json
-import sys
 from pathlib import Path
 
+from digitlab.cli.common import print_json
 from digitlab.errors import DigitlabError
 
 MAX_SHOW = 400  # beyond this the grid's cells are too small to read
@@ -47,7 +46,10 @@ def add_parser(subparsers) -> None:
 
     down_p = actions.add_parser("download", help="download and verify mnist or fashion-mnist")
     down_p.add_argument(
-        "name", metavar="NAME", choices=("mnist", "fashion-mnist"), help="mnist or fashion-mnist"
+        "name",
+        metavar="NAME",
+        choices=("mnist", "fashion-mnist", "emnist-digits"),
+        help="mnist or fashion-mnist",
     )
     down_p.add_argument(
         "--data-dir",
@@ -87,8 +89,7 @@ def info(name, data_dir, json) -> int:
     data, source = load_with_source(name, data_dir)
     summary = summarise(data, source)
     if json:
-        _json.dump(summary, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        print_json(summary)
     else:
         print(format_summary(summary))
     return 0
@@ -104,13 +105,19 @@ def show(name, data_dir, n, output, split, seed) -> int:
     if chosen is None:
         raise DigitlabError(f"{name}: has no {split} split")
     path = sample_grid(chosen, Path(output), n=n, seed=seed, title=f"{data.name} ({split})")
-    print(f"wrote {path}: {min(n, len(chosen))} {data.name} {split} images")
+    print(f"wrote {path}: {min(n, len(chosen))} {split} images of {data.name}")
     return 0
 
 
 def download(name, data_dir, mirror, timeout) -> int:
     from digitlab.data.download import prepare_idx_dataset
 
+    if name == "emnist-digits":
+        from digitlab.data.emnist import prepare_emnist_digits
+
+        folder = prepare_emnist_digits(data_dir, mirrors=mirror, timeout=timeout)
+        print(f"{name} is ready in {folder}")
+        return 0
     folder, variants = prepare_idx_dataset(name, data_dir=data_dir, mirrors=mirror, timeout=timeout)
     for file, variant in variants.items():
         print(f"{file:<28} MD5 ok ({variant})")
@@ -131,6 +138,11 @@ def load_with_source(name: str, data_dir):
         return load_idx_folder(folder, name=name), f"{folder} (MD5 verified: {kinds})"
     if name == "digits":
         return load_dataset("digits"), "scikit-learn's embedded copy (no download)"
+    if name == "emnist-digits":
+        from digitlab.data.emnist import prepare_emnist_digits
+
+        folder = prepare_emnist_digits(data_dir)
+        return load_dataset(name, data_dir=data_dir), f"{folder} (checked when downloaded)"
     source = str(Path(name).resolve()) if Path(name).exists() else f"built from MNIST ({name})"
     return load_dataset(name, data_dir=data_dir), source
 

@@ -17,8 +17,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--test", required=True, help="Kaggle test.csv (pixel0..pixel783)")
     p.add_argument("-o", "--output", default="submission.csv", help="where to write (default submission.csv)")
     p.add_argument("--model", default="mlp",
-                   help="a model name to train (mlp (default), cnn, knn, seed-two-layer, ...) or a saved model: "
-                        "a model .npz, a run folder, or a folder of W1.npy, b1.npy, ...")
+                   help="a model name to train (mlp (default), cnn, knn, seed-two-layer, ...) or a saved "
+                        "model: a model .npz, a run folder, or a folder of W1.npy, b1.npy, ...")
     p.add_argument("--engine", default="numpy", help="numpy (default), torch or keras, for networks")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (networks)")
@@ -27,7 +27,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--save-model", default=None, metavar="PATH",
                    help="also save the trained model: a .npz file, or a folder for W1.npy, b1.npy, ...")
     p.add_argument("--trust", action="store_true",
-                   help="allow a model file that holds pickled scikit-learn objects (runs code: trusted files only)")
+                   help="allow a model file that holds pickled scikit-learn objects "
+                        "(runs code: trusted files only)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 

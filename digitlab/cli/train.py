@@ -18,6 +18,15 @@ NETWORK_FLAGS = {
     "solver": "solver",
     "alpha": "alpha",
     "dropout": "dropout",
+    # torch settings (--engine torch)
+    "channels": "channels",
+    "device": "device",
+    "augment": "augment",
+    "label_smoothing": "label_smoothing",
+    "schedule": "schedule",
+    "checkpoint": "checkpoint",
+    "resume": "resume",
+    "nproc": "nproc",
 }
 
 
@@ -44,6 +53,16 @@ def add_parser(subparsers) -> None:
     nets.add_argument("--solver", help="sgd, momentum, nesterov, adam or adamw")
     nets.add_argument("--alpha", type=float, help="L2 weight decay")
     nets.add_argument("--dropout", type=float, help="dropout rate")
+    torch_flags = p.add_argument_group("torch settings (--engine torch)")
+    torch_flags.add_argument("--channels", type=int_list, help="conv channels per stage, e.g. 32,64")
+    torch_flags.add_argument("--device", help="auto (cuda, then mps, then cpu; default), cpu, cuda, cuda:N or mps")
+    torch_flags.add_argument("--augment", help="none, affine (rotate, shift, scale, shear) or elastic")
+    torch_flags.add_argument("--label-smoothing", type=float, help="label smoothing in [0, 1)")
+    torch_flags.add_argument("--schedule", help="onecycle (default), cosine or constant")
+    torch_flags.add_argument("--checkpoint", metavar="PATH", help="write a checkpoint here after every epoch")
+    torch_flags.add_argument("--resume", action="store_true", default=None,
+                             help="continue from --checkpoint (the same result as an uninterrupted run)")
+    torch_flags.add_argument("--nproc", type=int, help="train in N processes (DistributedDataParallel)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="any other estimator parameter, e.g. --param n_neighbors=5 (repeatable)")
     p.set_defaults(func=run)
@@ -58,6 +77,8 @@ def run(dataset, data_dir, model, engine, seed, subsample, runs_dir, run_name, j
     log = (lambda *a: None) if json else (lambda msg: print(msg, file=sys.stderr))
     summary = train(dataset=dataset, model=model, engine=engine, data_dir=data_dir, seed=seed,
                     subsample=subsample, runs_dir=runs_dir, run_name=run_name, params=params, log=log)
+    if summary["run"] is None:  # a torchrun worker other than rank 0: rank 0 reports
+        return 0
     if json:
         print_json(summary)
         return 0

@@ -1,8 +1,8 @@
 """Digit datasets behind one contract (see `dataset.py`).
 
-`load_dataset(name)` takes a dataset name (`digits`, `mnist`, `fashion-mnist`)
-or a path: a Kaggle `.csv`, an `.npz`, a folder with the four IDX files, or a
-folder of images with one sub-folder per class.
+`load_dataset(name)` takes a dataset name (`digits`, `mnist`, `fashion-mnist`,
+`emnist-digits`, `mnist-lab20`) or a path: a Kaggle `.csv`, an `.npz`, a folder
+with the four IDX files, or a folder of images with one sub-folder per class.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from digitlab.errors import DigitlabError
 __all__ = ["DATASET_NAMES", "Dataset", "Split", "load_dataset", "stratified_subsample",
            "to_features"]
 
-DATASET_NAMES = ("digits", "mnist", "fashion-mnist", "mnist-lab20")
+DATASET_NAMES = ("digits", "mnist", "fashion-mnist", "emnist-digits", "mnist-lab20")
 
 
 def load_dataset(name: str = "digits", data_dir=None, download: bool = True) -> Dataset:
@@ -28,6 +28,10 @@ def load_dataset(name: str = "digits", data_dir=None, download: bool = True) -> 
         from digitlab.data.download import load_idx_dataset
 
         return load_idx_dataset(name, data_dir=data_dir, download=download)
+    if name == "emnist-digits":
+        from digitlab.data.emnist import load_emnist_digits
+
+        return load_emnist_digits(data_dir=data_dir, download=download)
     if name == "mnist-lab20":  # the learners' TensorFlow lab: 5000 MNIST digits at 20x20
         from digitlab.data.lab20 import load_lab20
 

@@ -49,7 +49,8 @@ class Dataset:
 
     @property
     def classes(self) -> np.ndarray:
-        return np.unique(self.train.labels)
+        """The labels seen in the train split (empty when it is unlabelled)."""
+        return np.unique(self.train.labels) if self.train.labels is not None else np.array([], np.int64)
 
 
 def check_images(images: np.ndarray) -> None:

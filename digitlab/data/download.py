@@ -55,7 +55,7 @@ CHUNK = 1 << 16
 MANIFEST = Path(__file__).with_name("checksums.json")
 
 
-def _stderr(message: str) -> None:
+def stderr_log(message: str) -> None:
     print(f"digitlab: {message}", file=sys.stderr)
 
 
@@ -65,7 +65,7 @@ def load_idx_dataset(
     download: bool = True,
     mirrors=None,
     timeout: float = TIMEOUT,
-    log=_stderr,
+    log=stderr_log,
 ) -> Dataset:
     """MNIST or Fashion-MNIST as a validated `Dataset`, downloading what is missing."""
     folder, _ = prepare_idx_dataset(
@@ -92,7 +92,7 @@ def prepare_idx_dataset(
     download: bool = True,
     mirrors=None,
     timeout: float = TIMEOUT,
-    log=_stderr,
+    log=stderr_log,
     checksums=None,
 ) -> tuple[Path, dict]:
     """Make sure `name`'s four files are present and verified.
@@ -117,32 +117,31 @@ def prepare_idx_dataset(
     for role, filename in FILES.items():
         path = found.get(role)
         variant = _verify(path, role, name, checksums) if path else None
-        if path and not variant and not (managed and download):
-            raise DigitlabError(_mismatch_message(path, name))
         if path and not variant:
-            log(f"{path}: checksum does not match any known {name} file; downloading it again")
-            path.unlink()
+            _discard(path, name, repair=managed and download, log=log)
         if not variant and not download:
             raise DigitlabError(
                 f"{name}: {filename} is not in {folder}; run `digitlab data download "
                 f"{name}`, or put the four files in {folder} or set DIGITLAB_DATA"
             )
         if not variant:
-            path = fetch_file(
-                filename,
-                folder,
-                order,
-                accepted_md5s(role, name, checksums, True),
-                timeout=timeout,
-                log=log,
-            )
+            accepted = accepted_md5s(role, name, checksums, download=True)
+            path = fetch_file(filename, folder, order, accepted, timeout=timeout, log=log)
             variant = _verify(path, role, name, checksums)
         variants[path.name] = variant
     return folder, variants
 
 
+def _discard(path: Path, name: str, repair: bool, log) -> None:
+    """A file with an unknown checksum: removed from our own cache, reported anywhere else."""
+    if not repair:
+        raise DigitlabError(_mismatch_message(path, name))
+    log(f"{path}: checksum does not match any known {name} file; downloading it again")
+    path.unlink()
+
+
 def fetch_file(
-    filename: str, folder, mirrors: list[str], md5s, timeout: float = TIMEOUT, log=_stderr
+    filename: str, folder, mirrors: list[str], md5s, timeout: float = TIMEOUT, log=stderr_log
 ) -> Path:
     """Download `filename` from the first mirror that serves it whole and with a known MD5.
 
@@ -150,6 +149,7 @@ def fetch_file(
     for the next file. Raises DigitlabError naming every mirror's failure.
     """
     folder = Path(folder)
+    created = not folder.exists()
     try:  # a read-only or misnamed place fails here, once, clearly
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -166,6 +166,8 @@ def fetch_file(
         mirrors.remove(base)
         mirrors.insert(0, base)
         return target
+    if created and not any(folder.iterdir()):
+        folder.rmdir()  # leave no trace of a download that never happened
     raise DigitlabError(
         f"could not download {filename} ({'; '.join(failures)}); no network? "
         f"put the four files in {folder} or set DIGITLAB_DATA"

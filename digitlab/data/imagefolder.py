@@ -44,13 +44,11 @@ def load_image_folder(path, size: int | None = None, max_pixels: int = MAX_PIXEL
     if not path.is_dir():
         raise DigitlabError(f"{path}: not a folder")
     if (path / "train").is_dir() and (path / "test").is_dir():
-        train, test = (
-            _read_classes(path / "train", max_pixels),
-            _read_classes(path / "test", max_pixels),
-        )
-        images = _common_size(train[0] + test[0], size)
-        n = len(train[0])
-        return Dataset(path.name, Split(images[:n], train[1]), Split(images[n:], test[1]))
+        train_pictures, train_labels = _read_classes(path / "train", max_pixels)
+        test_pictures, test_labels = _read_classes(path / "test", max_pixels)
+        images = _common_size(train_pictures + test_pictures, size)  # one size for both
+        n = len(train_pictures)
+        return Dataset(path.name, Split(images[:n], train_labels), Split(images[n:], test_labels))
     pictures, labels = _read_classes(path, max_pixels)
     return holdout_split(path.name, _common_size(pictures, size), labels)
 

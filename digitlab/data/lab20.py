@@ -44,7 +44,7 @@ def shrink(images: np.ndarray, side: int = SIDE) -> np.ndarray:
     """uint8 (n, H, W) -> uint8 (n, side, side) by area averaging."""
     rows = area_matrix(images.shape[1], side)  # (side, H)
     cols = area_matrix(images.shape[2], side)  # (side, W)
-    out = np.einsum("ih,nhw,jw->nij", rows, images.astype(np.float32), cols)  # (n, side, side)
+    out = rows @ images.astype(np.float32) @ cols.T  # (side, H) @ (n, H, W) @ (W, side) -> (n, side, side)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 

@@ -90,10 +90,12 @@ def get_numpy_weights(arch: dict, named: dict) -> dict[str, np.ndarray]:
             weights[f"{index}.weight"], weights[f"{index}.bias"] = values  # both (in, out)
         elif kind == "conv2d":
             kernel, bias = values
-            weights[f"{index}.weight"] = np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))  # (k,k,in,out) -> (out,in,k,k)
+            # (k, k, in, out) -> (out, in, k, k)
+            weights[f"{index}.weight"] = np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))
             weights[f"{index}.bias"] = bias
         elif kind == "batchnorm":
-            names = ("weight", "bias", "running_mean", "running_var")  # gamma, beta, moving mean, moving variance
+            # Keras' gamma, beta, moving mean, moving variance
+            names = ("weight", "bias", "running_mean", "running_var")
             weights.update({f"{index}.{name}": v for name, v in zip(names, values)})
     return weights
 

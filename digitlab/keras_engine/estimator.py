@@ -10,6 +10,7 @@ and its weights can be read in our layout (`get_weights`) at any time.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -160,7 +161,7 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
     def _split_validation(self, X, targets, rng):
         """(X_fit, y_fit, (X_val, y_val) or None): a seeded random hold-out."""
         fraction = float(self.validation_fraction or (0.1 if self.early_stopping else 0.0))
-        n_val = int(round(fraction * len(X)))
+        n_val = round(fraction * len(X))
         if n_val == 0:
             return X, targets, None
         order = rng.permutation(len(X))
@@ -175,8 +176,8 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
             order = rng.permutation(len(X))
             scores = self.model_.fit(X[order], y[order], batch_size=int(self.batch_size), epochs=1,
                                      shuffle=False, verbose=0).history
-            row = {"epoch": epoch, "loss": float(scores["loss"][-1]), "accuracy": float(scores["accuracy"][-1]),
-                   "lr": float(self.learning_rate_init)}
+            row = {"epoch": epoch, "loss": float(scores["loss"][-1]),
+                   "accuracy": float(scores["accuracy"][-1]), "lr": float(self.learning_rate_init)}
             if validation is not None:
                 val_loss, val_acc = self.model_.evaluate(*validation, batch_size=1024, verbose=0)
                 row.update(val_loss=float(val_loss), val_accuracy=float(val_acc))
@@ -209,9 +210,10 @@ def _input_shape(given, n_features: int) -> tuple[int, int, int]:
         shape = tuple(int(d) for d in given)
         shape = (1, *shape) if len(shape) == 2 else shape
         if int(np.prod(shape)) != n_features:
-            raise DigitlabError(f"input_shape {list(given)} has {int(np.prod(shape))} pixels, X has {n_features}")
+            raise DigitlabError(f"input_shape {list(given)} has {int(np.prod(shape))} pixels, "
+                                f"X has {n_features}")
         return shape
-    side = int(round(np.sqrt(n_features)))
+    side = math.isqrt(n_features)
     if side * side != n_features:
         raise DigitlabError(f"cannot infer a square image from {n_features} features; set input_shape")
     return (1, side, side)

@@ -32,6 +32,7 @@ def _encode(model: KerasNetClassifier):
     params["channels"] = list(params["channels"])
     params["architecture"] = model.architecture_  # the full description, so decoding needs no builder
     params["classes"] = np.asarray(model.classes_).tolist()
+    params["history"] = getattr(model, "history_", [])
     return params, model.get_weights()
 
 
@@ -40,12 +41,16 @@ def _decode(params: dict, arrays: dict, trust: bool):
     from digitlab.keras_engine.backend import keras_available
 
     params = dict(params)
-    classes = np.asarray(params.pop("classes"))
+    classes, history = np.asarray(params.pop("classes")), params.pop("history", [])
     if not keras_available():
         from digitlab.nn.models import from_weights
 
-        return from_weights(params["architecture"], arrays, classes)
-    return restore(KerasNetClassifier(**params), params["architecture"], classes, arrays)
+        model = from_weights(params["architecture"], arrays, classes)
+    else:
+        model = restore(KerasNetClassifier(**params), params["architecture"], classes, arrays)
+    model.history_ = history
+    model.loss_curve_ = [row["loss"] for row in history]
+    return model
 
 
 CODECS = {"KerasNetClassifier": Codec(KerasNetClassifier, _encode, _decode)}

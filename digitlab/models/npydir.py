@@ -21,6 +21,7 @@ stored as a model `.npz` (see `modelfile.py`).
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -58,9 +59,8 @@ def save_npy_dir(model, folder, info: dict | None = None) -> Path:
         if _FILE.match(path.name) and path.stem not in arrays:
             path.unlink()
     for name, array in arrays.items():
-        with atomic_path(folder / f"{name}.npy") as tmp:
-            with open(tmp, "wb") as f:  # a file object, so numpy does not add a second ".npy"
-                np.save(f, array, allow_pickle=False)
+        with atomic_path(folder / f"{name}.npy") as tmp, open(tmp, "wb") as f:  # a file object:
+            np.save(f, array, allow_pickle=False)  # numpy then adds no second ".npy"
     write_json(folder / META, {"format": "digitlab-npy-dir", "architecture": arch,
                                "classes": np.asarray(model.classes_).tolist(), "info": info or {}})
     return folder
@@ -140,7 +140,7 @@ def _read_meta(folder: Path) -> dict | None:
         return None
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
-        meta["architecture"], meta["classes"]  # noqa: B018 - both must be there
+        meta["architecture"], meta["classes"]
     except (ValueError, KeyError, TypeError) as exc:
         raise DigitlabError(f"{path}: not a digitlab weights description ({exc})") from exc
     return meta
@@ -148,7 +148,7 @@ def _read_meta(folder: Path) -> dict | None:
 
 def _learners_architecture(folder: Path, arrays: dict, in_features: int) -> dict:
     """flatten, (dense, relu) ..., dense, softmax: the hand-written network's shape."""
-    side = int(round(np.sqrt(in_features)))
+    side = math.isqrt(in_features)
     if side * side != in_features:
         raise DigitlabError(f"{folder}: W1 takes {in_features} inputs, not a square image; "
                             f"add a {META} with the architecture")

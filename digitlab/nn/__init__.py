@@ -1,0 +1,17 @@
+"""The from-scratch numpy neural-network engine.
+
+Read it bottom up, one concept per module:
+
+    init.py          He / Xavier / normal weight initialisation
+    layers.py        Dense, BatchNorm, Dropout, Flatten (forward and backward side by side)
+    activations.py   ReLU, leaky ReLU, sigmoid, tanh, softmax
+    conv.py          Conv2D (im2col) and MaxPool2D
+    losses.py        softmax / sigmoid cross-entropy and squared error, value and gradient together
+    optimizers.py    SGD, momentum, Nesterov, Adam, AdamW, weight decay
+    schedules.py     constant, step, cosine and one-cycle learning rates
+    augment.py       random shifts of training images
+    network.py       a stack of layers built from an architecture description (architecture.py)
+    training.py      the training loop: mini-batches, history, early stopping
+    estimators.py    scikit-learn classifiers: MLPClassifier, CNNClassifier, LeNet5Classifier
+    models.py        the registry entry: MODELS, CODECS, from_weights
+"""

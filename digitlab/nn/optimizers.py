@@ -47,26 +47,39 @@ class Optimizer:
     def _sgd(self, i, p, g, lr):
         p -= lr * g
 
+    def _state(self, i, p, count):
+        """The optimiser's arrays for parameter i, zeros at the first step."""
+        if i not in self.state:
+            self.state[i] = tuple(np.zeros_like(p) for _ in range(count))
+        return self.state[i]
+
     def _momentum(self, i, p, g, lr):
-        (v,) = self.state.setdefault(i, (np.zeros_like(p),))
+        (v,) = self._state(i, p, 1)
         v *= self.mu
         v += g  # v = mu v + g
         p -= lr * v
 
     def _nesterov(self, i, p, g, lr):
-        (v,) = self.state.setdefault(i, (np.zeros_like(p),))
+        (v,) = self._state(i, p, 1)
         v *= self.mu
         v += g
         p -= lr * (g + self.mu * v)  # step along the gradient plus the look-ahead velocity
 
     def _adam(self, i, p, g, lr):
-        m, v = self.state.setdefault(i, (np.zeros_like(p), np.zeros_like(p)))
+        m, v, tmp = self._state(i, p, 3)  # tmp: scratch space, so a step allocates nothing
         m *= self.b1
-        m += (1 - self.b1) * g  # first moment
+        np.multiply(g, 1 - self.b1, out=tmp)
+        m += tmp  # m = b1 m + (1 - b1) g
         v *= self.b2
-        v += (1 - self.b2) * (g * g)  # second moment
-        # fold both bias corrections into one step size
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.b2
+        v += tmp  # v = b2 v + (1 - b2) g^2
+        # both bias corrections folded into one step size
         step = lr * math.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t)
-        p -= (step * m) / (np.sqrt(v) + self.eps)
+        np.sqrt(v, out=tmp)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step
+        p -= tmp  # p -= step * m / (sqrt(v) + eps)
 
     _adamw = _adam

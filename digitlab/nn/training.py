@@ -47,7 +47,15 @@ def train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Trai
 
     `val` is (X_val, y_val) or None. With early stopping the weights of the
     best epoch (lowest validation loss, else training loss) are restored.
+    A loss that is not finite stops training with a DigitlabError.
     """
+    # overflow on the way to a NaN loss is reported once, as a DigitlabError, not as numpy warnings
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _train(net, X, y, val, s, rng)
+
+
+def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: TrainSettings,
+           rng: np.random.Generator) -> list[dict]:
     n_classes = net.forward(X[:1]).shape[1]
     loss_fn, fused = loss_function(s.loss, net.head)
     optimizer = Optimizer(s.solver, momentum=s.momentum, weight_decay=s.alpha)

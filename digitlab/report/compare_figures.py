@@ -17,16 +17,16 @@ def model_accuracy(stats: list[dict]) -> Figure:
     test = np.array([s["test_mean"] for s in stats]) * 100
     ax.barh(y, test, xerr=[s["test_std"] * 100 for s in stats], color=TEST, capsize=3,
             label="test (held-out folds), mean ± std")
-    ax.plot([s["train_mean"] * 100 for s in stats], y, "D", color=TRAIN, label="train (fitted folds)")
-    for yi, value in zip(y, test):
-        ax.text(value, yi, f" {value:.2f}", va="center", ha="left", fontsize=9,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.8})
-    ax.set_yticks(y, [s["label"] for s in stats])
+    ax.plot([s["train_mean"] * 100 for s in stats], y, "D", color=TRAIN, zorder=5, label="train (fitted folds)")
     low = max(0.0, min(test.min(), min(s["train_mean"] * 100 for s in stats)) - 4)
+    for yi, value in zip(y, test):  # the value inside its bar, clear of the error bar and the diamond
+        ax.text(low + 0.3, yi, f"{value:.2f}", va="center", ha="left", fontsize=9, color="white",
+                fontweight="bold")
+    ax.set_yticks(y, [s["label"] for s in stats])
     ax.set_xlim(low, 101)  # zoomed: the differences that matter are a few points
     ax.set_xlabel("accuracy (%)")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.6 / len(stats)), ncol=2, frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 

@@ -25,6 +25,7 @@ figure { margin: 8px 0 20px; } figure img { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 14px; max-width: 900px; }
 .note { color: #7a5500; background: #fff8e6; padding: 6px 10px; border-left: 3px solid #e0a800; }
 .kpi { display: inline-block; margin: 0 28px 10px 0; } .kpi b { display: block; font-size: 22px; }
+summary { cursor: pointer; color: #345; margin: 4px 0; }
 code, pre { background: #f6f6f6; padding: 1px 4px; }
 """
 
@@ -80,3 +81,8 @@ def table(key: str, header: list[str], rows: list[list], left: int = 1,
 
 def kpis(pairs: list[tuple[str, str]]) -> str:
     return "<div>" + "".join(f"<span class=kpi><b>{esc(v)}</b>{esc(k)}</span>" for k, v in pairs) + "</div>"
+
+
+def details(summary: str, content: str) -> str:
+    """Content folded away under a one-line summary (long tables of numbers)."""
+    return f"<details><summary>{esc(summary)}</summary>{content}</details>"

@@ -15,7 +15,7 @@ import numpy as np
 from digitlab.errors import DigitlabError
 from digitlab.metrics import classification_metrics
 from digitlab.report import figures
-from digitlab.report.html import figure, kpis, page, paragraph, section, table
+from digitlab.report.html import details, figure, kpis, page, paragraph, section, table
 
 N_MISTAKES = 18
 
@@ -121,8 +121,8 @@ def _data_section(images, labels, p, note, settings) -> str:
                      f"({images.shape[1]}x{images.shape[2]} pixels)."),
               figure("balance", figures.class_balance(classes, train_counts, test_counts),
                      f"Images per class ({which if note else 'train'} and test split)."),
-              table("balance", ["class", f"{which} images", "test images"],
-                    [[c, a, b] for c, a, b in zip(classes.tolist(), train_counts, test_counts)])]
+              details("the counts", table("balance", ["class", f"{which} images", "test images"],
+                    [[c, a, b] for c, a, b in zip(classes.tolist(), train_counts, test_counts)]))]
     return section("The data", *parts)
 
 
@@ -147,7 +147,7 @@ def _confusion_section(test: dict) -> str:
     return section("Confusion matrix", figure(
         "confusion", figures.confusion_matrix(test["confusion_matrix"], classes),
         "Rows: the true class; columns: the model's answer. Off-diagonal cells are mistakes."),
-        table("confusion", ["true \\ predicted", *map(str, classes)], rows))
+        details("the matrix as numbers", table("confusion", ["true \\ predicted", *map(str, classes)], rows)))
 
 
 def _per_class_section(test: dict) -> str:
@@ -171,7 +171,8 @@ def _mistakes_section(p: dict) -> str:
     return section("Most confident mistakes", figure(
         "mistakes", fig, "The wrong answers the model was surest of: the true label above each digit, "
                          "its top-3 guesses with their probabilities below."),
-        table("mistakes", ["test image", "true", "guess 1", "guess 2", "guess 3"], rows, left=0))
+        details("the mistakes as numbers", table("mistakes", ["test image", "true", "guess 1", "guess 2",
+                                                               "guess 3"], rows, left=0)))
 
 
 def _weights_section(run_dir: Path, settings: dict) -> str:

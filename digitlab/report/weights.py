@@ -42,7 +42,7 @@ def _network(architecture: dict, weights: dict, image_shape) -> tuple:
             kernel = np.asarray(weights[f"{i}.weight"])  # (out_c, in_c, k, k)
             # grey input has one channel; for more, the mean over inputs is a fair summary
             tiles = kernel.mean(axis=1)[:MAX_UNITS]
-            return "conv", tiles, [f"filter {j}" for j in range(len(tiles))]
+            return "conv", tiles, [str(j) for j in range(len(tiles))]
     return None, "the network has no dense or conv layer", None
 
 

@@ -99,9 +99,15 @@ class ModelCard(BaseModel):
     info: dict = Field(default_factory=dict, description="the model file's metadata")
 
 
+class ShippedModel(BaseModel):
+    name: str = Field(..., description="pass as `digitlab serve --model NAME`")
+    test_accuracy: float | None = Field(None, description="on its dataset's test split, from its card")
+    card: dict = Field(default_factory=dict, description="how it was made: data, command, seed, machine")
+
+
 class Models(BaseModel):
     active: ModelCard = Field(..., description="the model answering requests")
-    shipped: list[str] = Field(..., description="models inside the package (--model NAME)")
+    shipped: list[ShippedModel] = Field(..., description="models inside the package, best first")
 
 
 class Health(BaseModel):

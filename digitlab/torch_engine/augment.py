@@ -24,8 +24,8 @@ class Augment:
     shift: float = 0.1  # fraction of the image side, uniform in [-s, s]
     scale: tuple = (0.9, 1.1)
     shear: float = 10.0  # degrees
-    elastic_alpha: float = 0.0  # displacement size in pixels, 0 = off
-    elastic_sigma: float = 4.0  # smoothness of the displacement field, pixels
+    elastic_alpha: float = 0.0  # displacement size in pixels of a 28x28 image, 0 = off
+    elastic_sigma: float = 4.0  # smoothness of the field, pixels of a 28x28 image (both scale with size)
 
 
 PRESETS = {"none": None, "affine": Augment(), "elastic": Augment(elastic_alpha=34.0)}
@@ -61,12 +61,13 @@ def _affine_matrices(n: int, aug: Augment, gen: torch.Generator) -> torch.Tensor
 def _elastic_field(n: int, h: int, w: int, aug: Augment, gen: torch.Generator) -> torch.Tensor:
     """(n, H, W, 2): uniform noise smoothed by a Gaussian, scaled to alpha pixels (in grid units)."""
     noise = torch.rand(n, 2, h, w, generator=gen) * 2 - 1
-    radius = int(math.ceil(3 * aug.elastic_sigma))
+    sigma, alpha = aug.elastic_sigma * w / 28, aug.elastic_alpha * w / 28
+    radius = int(math.ceil(3 * sigma))
     t = torch.arange(-radius, radius + 1, dtype=torch.float32)
-    kernel = torch.exp(-t**2 / (2 * aug.elastic_sigma**2))
+    kernel = torch.exp(-t**2 / (2 * sigma**2))
     kernel = kernel / kernel.sum()
     # separable blur, one channel at a time (groups=2), rows then columns
     field = F.conv2d(noise, kernel.view(1, 1, 1, -1).repeat(2, 1, 1, 1), padding=(0, radius), groups=2)
     field = F.conv2d(field, kernel.view(1, 1, -1, 1).repeat(2, 1, 1, 1), padding=(radius, 0), groups=2)
-    field = field * aug.elastic_alpha * torch.tensor([2 / w, 2 / h]).view(1, 2, 1, 1)
+    field = field * alpha * torch.tensor([2 / w, 2 / h]).view(1, 2, 1, 1)
     return field.permute(0, 2, 3, 1)

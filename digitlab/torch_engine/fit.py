@@ -23,6 +23,8 @@ from digitlab.torch_engine.loop import TrainConfig, train_module
 def fit_estimator(est, X, y):
     """Fit `est` (a TorchNetClassifier) in place and return it."""
     X, y = _check_Xy(X, y)
+    if est.resume and not est.checkpoint:
+        raise DigitlabError("resume needs a checkpoint file to continue from (--checkpoint PATH)")
     est.classes_, y_index = np.unique(y, return_inverse=True)
     est.architecture_ = est.build_architecture(_input_shape(est, X), len(est.classes_))
     if est.nproc > 1 and not distributed.is_running():

@@ -118,14 +118,14 @@ def train_module(module, X: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, dev
             seen += len(yb)
         elapsed += time.perf_counter() - started
         record = {"epoch": epoch + 1, "loss": _global_mean(total_loss, seen, world),
-                  "train_accuracy": _global_mean(correct, seen, world),
+                  "accuracy": _global_mean(correct, seen, world),
                   "lr": schedule.get_last_lr()[0], "seconds": elapsed}
         history.append(record)
         rngs = _gather_rng(rng_states(gen), world)
         if rank == 0:
             if log:
                 log(f"epoch {record['epoch']}/{cfg.epochs}  loss {record['loss']:.4f}  "
-                    f"train acc {record['train_accuracy']:.4f}  {elapsed:.1f} s")
+                    f"train acc {record['accuracy']:.4f}  {elapsed:.1f} s")
             if checkpoint is not None:
                 save_checkpoint(checkpoint, {"module": module.state_dict(), "optimizer": optimizer.state_dict(),
                                              "schedule": schedule.state_dict(), "scaler": scaler.state_dict(),

@@ -1,0 +1,173 @@
+"""Speed of the numpy engine's MLP 784-128-64-32-10 against scikit-learn and plain PyTorch, in one process.
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/nn_speed.py --data-dir ../shared/data/mnist --threads 1
+
+All three train the same network the same way (Adam lr 1e-3, batch 128,
+float32, no weight decay, reshuffled every epoch) for --epochs epochs, then
+score the test split. Printed: seconds per epoch and the ratios; the achieved
+GFLOP/s against numpy's own float32 matmul rate on the same shapes; inference
+throughput (10,000 images) and single-image latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+import warnings
+
+import numpy as np
+
+from digitlab.data import load_dataset, to_features
+from digitlab.nn.estimators import MLPClassifier
+
+HIDDEN = (128, 64, 32)
+BATCH = 128
+
+
+def sizes():
+    return [784, *HIDDEN, 10]
+
+
+def training_flops(n: int) -> float:
+    """Multiply-adds x 2 in one epoch: forward x W, backward dW = x^T dy and dx = dy W^T (not for layer 1)."""
+    dims = sizes()
+    weights = [a * b for a, b in zip(dims, dims[1:])]
+    return 2.0 * n * (3 * sum(weights) - weights[0])
+
+
+def matmul_ceiling(n: int, repeat: int = 3) -> float:
+    """Seconds numpy's float32 matmuls alone need for one epoch's products at batch 128 (best of `repeat`)."""
+    rng = np.random.default_rng(0)
+    dims = sizes()
+    mats = [(rng.random((BATCH, a), np.float32), rng.random((a, b), np.float32), rng.random((BATCH, b), np.float32))
+            for a, b in zip(dims, dims[1:])]
+    steps = n // BATCH
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(steps):
+            for i, (x, w, dy) in enumerate(mats):
+                x @ w
+                x.T @ dy
+                if i:
+                    dy @ w.T
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def peak_gflops(size: int = 2048) -> float:
+    a = np.random.default_rng(0).random((size, size), np.float32)
+    a @ a
+    start = time.perf_counter()
+    a @ a
+    return 2 * size**3 / (time.perf_counter() - start) / 1e9
+
+
+def time_ours(X, y, X_test, y_test, epochs):
+    model = MLPClassifier(HIDDEN, "relu", solver="adam", learning_rate_init=1e-3, schedule="constant",
+                          batch_size=BATCH, max_iter=epochs, validation_fraction=0.0, random_state=0)
+    start = time.perf_counter()
+    model.fit(X, y)
+    seconds = (time.perf_counter() - start) / epochs
+    return seconds, model.score(X_test, y_test), model.predict_proba
+
+
+def time_sklearn(X, y, X_test, y_test, epochs):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    model = SkMLP(HIDDEN, solver="adam", learning_rate_init=1e-3, batch_size=BATCH, max_iter=epochs, alpha=0.0,
+                  tol=0.0, n_iter_no_change=epochs + 1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        model.fit(X, y)
+    seconds = (time.perf_counter() - start) / epochs
+    return seconds, model.score(X_test, y_test), model.predict_proba
+
+
+def time_torch(X, y, X_test, y_test, epochs):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    dims = sizes()
+    layers = []
+    for a, b in zip(dims, dims[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    net = nn.Sequential(*layers[:-1])
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(Xt))
+        for i in range(0, len(Xt), BATCH):
+            index = order[i:i + BATCH]
+            opt.zero_grad()
+            loss_fn(net(Xt[index]), yt[index]).backward()
+            opt.step()
+    seconds = (time.perf_counter() - start) / epochs
+
+    def predict_proba(Xp):
+        with torch.no_grad():
+            return torch.softmax(net(torch.from_numpy(Xp)), dim=1).numpy()
+
+    accuracy = float((predict_proba(X_test).argmax(1) == y_test).mean())
+    return seconds, accuracy, predict_proba
+
+
+def inference(predict_proba, X_test, repeat=200):
+    predict_proba(X_test)
+    start = time.perf_counter()
+    predict_proba(X_test)
+    throughput = len(X_test) / (time.perf_counter() - start)
+    one = X_test[:1]
+    times = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        predict_proba(X_test[i:i + 1] if i else one)
+        times.append(time.perf_counter() - start)
+    return throughput, statistics.median(times) * 1e6
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="../shared/data/mnist")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N images (a dry run)")
+    parser.add_argument("--threads", type=int, default=1, help="threads for torch (set OPENBLAS_NUM_THREADS too)")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    data = load_dataset("mnist", data_dir=args.data_dir)
+    X, y = to_features(data.train.images[:args.limit]), data.train.labels[:args.limit]
+    X_test, y_test = to_features(data.test.images), data.test.labels
+    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} torch threads {torch.get_num_threads()} "
+          f"numpy {np.__version__} torch {torch.__version__}; {args.epochs} epochs on {len(X)} images")
+
+    results = {}
+    for name, fn in [("numpy engine", time_ours), ("scikit-learn", time_sklearn), ("pytorch loop", time_torch)]:
+        results[name] = fn(X, y, X_test, y_test, args.epochs)
+        print(f"  trained {name}: {results[name][0]:.2f} s/epoch", flush=True)
+    ours = results["numpy engine"][0]
+    print("\n| implementation | s / epoch | vs numpy engine | test accuracy | predict img/s | 1-image latency us |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, (seconds, accuracy, predict_proba) in results.items():
+        throughput, latency = inference(predict_proba, X_test)
+        print(f"| {name} | {seconds:.2f} | {seconds / ours:.2f}x | {accuracy:.4f} | {throughput:,.0f} | {latency:.0f} |")
+
+    flops = training_flops(len(X))
+    ceiling = matmul_ceiling(len(X))
+    print(f"\ntraining FLOPs per epoch {flops / 1e9:.1f} G; numpy engine {flops / ours / 1e9:.1f} GFLOP/s; "
+          f"numpy's matmuls alone on the same shapes {flops / ceiling / 1e9:.1f} GFLOP/s "
+          f"({ceiling:.2f} s/epoch) -> {ceiling / ours:.0%} of numpy's matmul rate; "
+          f"2048x2048 matmul {peak_gflops():.1f} GFLOP/s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
