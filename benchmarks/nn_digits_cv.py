@@ -15,8 +15,6 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neural_network import MLPClassifier as SkMLP
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from digitlab.nn.estimators import MLPClassifier
 
@@ -25,9 +23,9 @@ MODELS = {
     "numpy mlp (128, 64, 32), defaults, 10 epochs": lambda: MLPClassifier(random_state=0),
     "numpy mlp (256,), 60 epochs, batch 32": lambda: MLPClassifier(
         (256,), max_iter=60, batch_size=32, learning_rate_init=2e-3, validation_fraction=0.0, random_state=0),
-    "standardised + numpy mlp (512,), dropout 0.3, 100 epochs": lambda: make_pipeline(
-        StandardScaler(), MLPClassifier((512,), dropout=0.3, max_iter=100, batch_size=32, learning_rate_init=1e-3,
-                                        validation_fraction=0.0, random_state=0)),
+    "numpy mlp (1024,), dropout 0.5, 100 epochs, batch 32": lambda: MLPClassifier(
+        (1024,), dropout=0.5, max_iter=100, batch_size=32, learning_rate_init=1e-3, validation_fraction=0.0,
+        random_state=0),
 }
 
 

@@ -74,9 +74,13 @@ def parse_models(text: str | list[str], engine: str = "numpy", params: dict | No
     stray = sorted(set(params) - set(names))
     if stray:
         raise DigitlabError(f"--param: {', '.join(stray)} is not among the compared models ({', '.join(names)})")
-    candidates = [Candidate(n, n, {**COMPARE_PARAMS.get(n, {}), **params.get(n, {})}, engine) for n in names]
-    for c in candidates:  # an unknown parameter fails now, not after minutes of other models
-        make_model(c.model, engine=c.engine, **c.params)
+    candidates = []
+    for n in names:
+        valid = make_model(n, engine=engine).get_params(deep=False)
+        # another engine's network may not take every numpy setting: keep those it does
+        settings = {k: v for k, v in COMPARE_PARAMS.get(n, {}).items() if k in valid}
+        candidates.append(Candidate(n, n, {**settings, **params.get(n, {})}, engine))
+        make_model(n, engine=engine, **candidates[-1].params)  # a bad --param fails now, not minutes later
     return candidates
 
 

@@ -94,32 +94,50 @@ def levels_off_at(stats: list[dict]) -> int:
 def _width(stats, values) -> list[str]:
     plateau = levels_off_at(stats)
     fits = [i for i, s in enumerate(stats) if s["train_mean"] >= FIT]
+    last = len(stats) - 1
     out = []
     if fits:
-        out.append(f"Train accuracy reaches {pct(stats[fits[0]]['train_mean'])} at width {values[fits[0]]} "
-                   f"and {pct(stats[-1]['train_mean'])} at {values[-1]}: the network can memorise its "
-                   "training folds.")
+        f = fits[0]
+        out.append(f"Train accuracy reaches {pct(stats[f]['train_mean'])} at width {values[f]}"
+                   + (f" and {pct(stats[-1]['train_mean'])} at {values[-1]}" if f < last else "")
+                   + ": the network can memorise its training folds.")
+        if f < last:
+            out.append(f"From width {values[f]} to {values[-1]} test accuracy moves only from "
+                       f"{pct(stats[f]['test_mean'])} to {pct(stats[-1]['test_mean'])} "
+                       f"({_signed(stats[-1]['test_mean'] - stats[f]['test_mean'])}) while the train–test gap "
+                       f"stays at {points(_gap(stats[f]))} to {points(_gap(stats[-1]))}: over-fitting begins "
+                       f"around width {values[f]}, where extra units start to buy memory rather than skill.")
     else:
         out.append(f"Train accuracy stays below {pct(FIT)} (at most {pct(max(s['train_mean'] for s in stats))}): "
                    "these networks did not memorise the training folds.")
-    later = [s["test_mean"] for s in stats[plateau:]]
-    out.append(f"Test accuracy levels off from width {values[plateau]} on (between {pct(min(later))} and "
-               f"{pct(max(later))}), so from there on extra units mostly widen the train–test gap: "
-               f"{points(stats[plateau]['train_mean'] - stats[plateau]['test_mean'])} at width "
-               f"{values[plateau]}, {points(stats[-1]['train_mean'] - stats[-1]['test_mean'])} at "
-               f"{values[-1]}. That is where over-fitting begins.")
+    if plateau < last:
+        later = [s["test_mean"] for s in stats[plateau:]]
+        out.append(f"Test accuracy levels off from width {values[plateau]} on (between {pct(min(later))} and "
+                   f"{pct(max(later))}, within the fold-to-fold spread of the best).")
+    else:
+        out.append(f"Test accuracy has not quite levelled off: width {values[-1]} is still "
+                   f"{points(stats[-1]['test_mean'] - stats[-2]['test_mean'])} above width {values[-2]}.")
     if plateau > 0:
-        out.append(f"Below it, width {values[0]} is too narrow: {pct(stats[0]['test_mean'])} test, "
+        out.append(f"Width {values[0]} is too narrow: {pct(stats[0]['test_mean'])} test, "
                    f"{pct(stats[0]['train_mean'])} train (under-fitting).")
     return out
+
+
+def _gap(s: dict) -> float:
+    return s["train_mean"] - s["test_mean"]
+
+
+def _signed(x: float) -> str:
+    return f"{'+' if x >= 0 else '−'}{points(abs(x))}"
 
 
 def _knn(stats, values) -> list[str]:
     first, last = stats[0], stats[-1]
     return [f"k = {values[0]} scores {pct(first['train_mean'])} on its own training folds (each image is "
             f"its own nearest neighbour) and {pct(first['test_mean'])} on held-out folds; "
-            f"k = {values[-1]} scores {pct(last['test_mean'])} held-out "
-            f"({points(last['test_mean'] - first['test_mean'])} from k = {values[0]})."]
+            f"k = {values[-1]} scores {pct(last['test_mean'])} held-out, "
+            f"{points(abs(last['test_mean'] - first['test_mean']))} "
+            f"{'lower' if last['test_mean'] < first['test_mean'] else 'higher'} than k = {values[0]}."]
 
 
 def _depth(stats, values) -> list[str]:

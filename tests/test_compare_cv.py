@@ -133,10 +133,16 @@ def test_width_conclusion_finds_where_test_accuracy_levels_off():
               "rows": [row(a, b) for a, b in zip(tests, trains)]}
     text = " ".join(conclusions.sweep(result))
     assert "Best test accuracy: 96.00% ± 0.00 points at hidden units = 128" in text
-    assert "reaches 99.60% at width 64" in text
+    assert "reaches 99.60% at width 64 and 100.00% at 256" in text
+    assert ("From width 64 to 256 test accuracy moves only from 95.70% to 95.80% (+0.10 points) while the "
+            "train–test gap stays at 3.90 points to 4.20 points: over-fitting begins around width 64") in text
     # within half a point of the best 96.0: 95.7 at 64 is the first
-    assert "levels off from width 64 on (between 95.70% and 96.00%)" in text
-    assert "3.90 points at width 64, 4.20 points at 256" in text
+    assert "levels off from width 64 on (between 95.70% and 96.00%" in text
+    assert "Width 8 is too narrow: 80.00% test, 85.00% train" in text
+
+    rising = {**result, "rows": [row(a, b) for a, b in zip([0.8, 0.9, 0.93, 0.95, 0.96, 0.975], trains)]}
+    assert "has not quite levelled off: width 256 is still 1.50 points above width 128" in " ".join(
+        conclusions.sweep(rising))
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -161,3 +167,19 @@ def test_parse_models_applies_comparison_settings_and_overrides():
     assert mlp.params["max_iter"] == 3 and mlp.params["batch_size"] == 32 and knn.params == {}
     with pytest.raises(DigitlabError, match=re.escape("--models: give at least one")):
         parse_models(" , ")
+
+
+def test_comparison_figures_plot_the_table_numbers():
+    from digitlab.report import compare_figures
+
+    stats = [{"label": f"m{i}", "test_mean": t, "test_std": 0.01, "train_mean": min(1.0, t + 0.02),
+              "train_std": 0.0, "fit_mean": 0.1 * (i + 1), "predict_mean": 0.01, "n_params": 10}
+             for i, t in enumerate([0.91, 0.97, 0.94])]
+    ax = compare_figures.model_accuracy(stats).axes[0]
+    bars = sorted((p.get_y(), p.get_width()) for p in ax.patches)
+    np.testing.assert_allclose([w for _, w in bars], [91, 94, 97])  # sorted: worst at the bottom
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["m0", "m2", "m1"]
+    curve = compare_figures.sweep_curve(stats, ["a", "b", "c"], "k", "t").axes[0]
+    train, test = (line.get_ydata() for line in curve.lines)
+    np.testing.assert_allclose(test, [91, 97, 94])
+    np.testing.assert_allclose(train, [93, 99, 96])

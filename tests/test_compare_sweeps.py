@@ -47,7 +47,7 @@ def test_width_sweep_fits_its_training_folds_and_counts_parameters(data, monkeyp
     X, y = data
     monkeypatch.setattr(sweeps, "WIDTHS", (4, 64))
     # 150 images per fold are 5 batches an epoch: train longer than on a full digits fold
-    monkeypatch.setitem(sweeps.COMPARE_PARAMS, "mlp", {"batch_size": 32, "max_iter": 150})
+    monkeypatch.setattr(sweeps, "SWEEP_EPOCHS", 150)
     result = sweeps.run_sweep("width", X, y, cv=2, seed=0, n_jobs=1)
     narrow, wide = result["rows"]
     assert wide["n_params"] == 64 * 64 + 64 + 64 * 10 + 10 and narrow["n_params"] == 64 * 4 + 4 + 4 * 10 + 10

@@ -151,3 +151,15 @@ def test_divergence_stops_with_a_clear_message(digits):
 def test_lenet5_fits_8x8_and_28x28_shapes():
     assert A.output_shapes(LeNet5Classifier()._architecture((1, 8, 8), 10))[-1] == (10,)
     assert A.output_shapes(LeNet5Classifier()._architecture((1, 28, 28), 10))[6] == (16 * 5 * 5,)
+
+
+def test_a_model_saves_when_only_the_estimators_module_was_imported(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import numpy as np\nfrom digitlab.nn.estimators import MLPClassifier\n"
+            "from digitlab.models.modelfile import save_model\n"
+            "m = MLPClassifier((4,), max_iter=1).fit(np.eye(4, dtype=np.float32), [0, 1, 0, 1])\n"
+            f"save_model(m, {str(tmp_path / 'm.npz')!r})\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert (tmp_path / "m.npz").is_file()

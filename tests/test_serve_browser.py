@@ -8,6 +8,9 @@ $TMPDIR/digitlab-serve-screens (outside the repository) for a person to look at.
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import math
 import re
 import shutil
@@ -169,6 +172,26 @@ def test_photo_of_a_number_is_read(server, browser, view, mnist_dir, tmp_path):
     page.close()
 
 
+def test_a_dropped_photo_is_read(server, browser, mnist_dir):
+    url, reader = server
+    images, labels = mnist(mnist_dir, "test")
+    photo, _ = number_photo(images[[int(np.flatnonzero(labels[:100] == d)[0]) for d in (1, 7)]])
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, format="PNG")
+    page = open_page(browser, url, VIEWPORTS["desktop"], [])
+    dropped = page.evaluate_handle("""(b64) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+        return data; }""", base64.b64encode(buffer.getvalue()).decode())
+    page.dispatch_event("#drop", "dragover", {"dataTransfer": dropped})
+    expect(page.locator("#drop")).to_have_class(re.compile("over"))
+    page.dispatch_event("#drop", "drop", {"dataTransfer": dropped})
+    expect(page.locator("#reading-text")).to_have_text(reader.read_number(photo).text, timeout=10_000)
+    expect(page.locator("#drop")).not_to_have_class(re.compile("over"))
+    page.close()
+
+
 def test_a_file_that_is_not_a_picture_says_so(server, browser, tmp_path):
     url, _ = server
     path = tmp_path / "notes.png"
@@ -177,4 +200,34 @@ def test_a_file_that_is_not_a_picture_says_so(server, browser, tmp_path):
     page.set_input_files("#file", str(path))
     expect(page.locator("#reading")).to_have_class(re.compile("error"))
     assert "not a picture" in page.inner_text("#reading")
+    page.close()
+
+
+def canned(status, digit, probabilities, warnings=()):
+    top3 = sorted(range(10), key=lambda d: -probabilities[d])[:3] if digit is not None else []
+    return {"digit": digit, "status": status, "probability": max(probabilities),
+            "probabilities": probabilities, "top3": [{"digit": d, "probability": probabilities[d]} for d in top3],
+            "input": [[0] * 28 for _ in range(28)], "warnings": list(warnings)}
+
+
+@pytest.mark.parametrize("answer, shown, words", [
+    (canned("unsure", 4, [0.02, 0.02, 0.02, 0.02, 0.45, 0.02, 0.02, 0.02, 0.01, 0.40]), "4",
+     "Unsure: maybe 4 (45%), or 9 (40%)"),
+    (canned("no digit", None, [0.0] * 10, ["no ink found (blank or nearly blank image)"]), "–",
+     "No digit"),
+])
+def test_unsure_and_no_digit_are_said_plainly(server, browser, answer, shown, words):
+    """Whatever model is loaded, the page must word the API's doubt honestly: the
+    API's answer is replaced here (Playwright routing) to show each case."""
+    url, _ = server
+    page = open_page(browser, url, VIEWPORTS["phone"], [])
+    page.route("**/api/predict", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(answer)))
+    draw(page, STROKES[7])
+    expect(page.locator("#answer-digit")).to_have_text(shown)
+    assert page.inner_text("#answer-words").startswith(words)
+    assert page.inner_text("#answer-note") == "; ".join(answer["warnings"])
+    status = answer["status"].replace(" ", "-")
+    expect(page.locator("#answer")).to_have_class(re.compile(status))
+    page.screenshot(path=SCREENS / f"phone-{status}.png", full_page=True)
     page.close()

@@ -75,7 +75,7 @@ def client(mnist_dir):
 
 
 @given(data=st.binary(max_size=2000))
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_any_bytes_as_an_image_is_answered_or_refused(client, data):
     for endpoint in ("/api/predict", "/api/read"):
         answer = client.post(endpoint, json={"image": base64.b64encode(data).decode()})
@@ -84,7 +84,7 @@ def test_any_bytes_as_an_image_is_answered_or_refused(client, data):
 
 @given(picture=arrays(np.uint8, st.tuples(st.integers(1, 60), st.integers(1, 60))),
        fmt=st.sampled_from(["PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF"]))
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 def test_any_small_picture_gets_an_answer(client, picture, fmt):
     buffer = io.BytesIO()
     Image.fromarray(picture).save(buffer, format=fmt)

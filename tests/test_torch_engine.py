@@ -168,3 +168,15 @@ def test_bad_settings_are_one_line_errors(digits):
             TorchNetClassifier("mlp", max_iter=1, **bad).fit(X[:50], y[:50])
     with pytest.raises(DigitlabError, match="not a square"):
         TorchNetClassifier("mlp", max_iter=1).fit(X[:50, :63], y[:50])
+
+
+def test_torch_model_files_load_without_torch(fitted_cnn, digits, tmp_path, monkeypatch):
+    """predict/serve never need torch: with torch unimportable, the file loads into the numpy engine."""
+    from digitlab.nn.estimators import NetworkClassifier
+
+    _, _, X_test, _ = digits
+    save_model(fitted_cnn, tmp_path / "m.npz")
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)  # `import torch` now raises ImportError
+    loaded, _ = load_model(tmp_path / "m.npz")
+    assert isinstance(loaded, NetworkClassifier) and loaded.history_ == fitted_cnn.history_
+    np.testing.assert_allclose(loaded.predict_proba(X_test), fitted_cnn.predict_proba(X_test), atol=1e-5)

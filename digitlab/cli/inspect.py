@@ -23,13 +23,21 @@ def add_parser(subparsers) -> None:
 
 def run(image, output, model, trust, deskew):
     from digitlab.predict import Reader
+    from digitlab.preprocess import prepare
     from digitlab.preprocess.inspect import draw_stages
 
     if Path(output).suffix.lower() not in FORMATS:
         raise DigitlabError(f"{output}: choose a .png, .pdf, .svg or .jpg file name")
-    reader = Reader.load(model, trust=trust, deskew=deskew)
-    prepared = reader.prepare(image)
-    if prepared.has_digit:
+    try:
+        reader = Reader.load(model, trust=trust, deskew=deskew)
+    except DigitlabError:
+        if model is not None:
+            raise
+        reader = None  # no shipped model: the stages alone still explain a misread
+    prepared = reader.prepare(image) if reader else prepare(image, deskew=deskew)
+    if reader is None:
+        verdict = "no digit" if not prepared.has_digit else "(no model to read it)"
+    elif prepared.has_digit:
         p = reader.predict_inputs([prepared.input])[0]
         verdict = f"{p.digit} ({p.status}, p={p.probability:.3f}); top-3: " + \
             ", ".join(f"{d} {q:.3f}" for d, q in p.top3)

@@ -238,3 +238,8 @@ def _batch_size(batch_size, n: int) -> int:
     if batch_size > n:
         raise DigitlabError(f"batch_size={batch_size} is larger than the {n} training examples")
     return int(batch_size)
+
+
+# save_model finds a class's codec among the engine modules already imported: importing this
+# module alone (without digitlab.nn.models) must still leave these classes storable.
+import digitlab.nn.models  # noqa: E402,F401

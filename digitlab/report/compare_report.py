@@ -7,7 +7,7 @@ import json
 from digitlab import conclusions
 from digitlab.compare import summary
 from digitlab.report import compare_figures as figs
-from digitlab.report.html import esc, figure, page, paragraph, section, table
+from digitlab.report.html import details, esc, figure, page, paragraph, section, table
 
 HEADER = ["model", "test accuracy", "± std", "train accuracy", "± std", "fit s / fold",
           "predict s / fold", "images / s", "parameters"]
@@ -71,7 +71,9 @@ def _sweep_section(sweep: dict) -> str:
                "Where the curves part, the model is memorising rather than generalising."),
         table(key, [sweep["setting"], "test accuracy", "± std", "train accuracy", "± std",
                     "train − test", "fit s / fold", "parameters"], rows),
-        paragraph("Models: " + "; ".join(f"{r['label']} {json.dumps(r['params'])}" for r in sweep["rows"])),
+        details("each point's model and parameters", table(
+            f"{key}-params", [sweep["setting"], "model", "parameters"],
+            [[v, r["model"], json.dumps(r["params"])] for v, r in zip(sweep["values"], sweep["rows"])], left=3)),
         anchor=key)
 
 

@@ -47,7 +47,7 @@ CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-
 def create_app(model=None, *, trust: bool = False, reader=None,
                max_body_bytes: int = DEFAULT_MAX_BODY,
                max_pixels: int = images.DEFAULT_MAX_PIXELS):
-    """The ASGI app serving `model` (None: the shipped default; or a model path).
+    """The FastAPI app serving `model` (None: the shipped default; a shipped name; a path).
 
     Parameters
     ----------
@@ -85,12 +85,12 @@ def create_app(model=None, *, trust: bool = False, reader=None,
         return await run_in_threadpool(_read_number, reader, request.image, max_pixels)
 
     @api.get("/api/models", response_model=schemas.Models)
-    def models():
+    async def models():
         """The model answering requests, and the models shipped with digitlab."""
         return {"active": card, "shipped": shipped}
 
     @api.get("/api/health", response_model=schemas.Health)
-    def health():
+    async def health():
         return {"status": "ok", "model": card["name"]}
 
     @api.get("/", include_in_schema=False)
@@ -98,7 +98,8 @@ def create_app(model=None, *, trust: bool = False, reader=None,
         return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": CSP})
 
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
-    return BodyLimit(api, max_bytes=max_body_bytes)
+    api.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    return api
 
 
 # Decoding and preprocessing a photo takes milliseconds to tens of them: worker threads,

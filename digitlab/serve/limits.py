@@ -60,7 +60,8 @@ class BodyLimit:
             await self._refuse(send)
 
     async def _refuse(self, send):
-        body = json.dumps({"detail": f"request body is larger than {self.max_bytes} bytes"}).encode()
+        body = json.dumps({"detail": f"request body is larger than {self.max_bytes} bytes"},
+                          separators=(",", ":")).encode()
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close")]})

@@ -7,7 +7,8 @@ can be imported (and torch-trained model files read) without torch installed.
     build.py        architecture description -> nn.Sequential; weights both ways
     device.py       cuda / mps / cpu choice
     augment.py      random affine and elastic distortion, on whole batches
-    loop.py         the training loop (optimiser, schedule, AMP, checkpoints)
+    loop.py         the training loop (optimiser, schedule, AMP, channels_last, checkpoints)
+    fit.py          the estimator's fit/predict: arrays in, a trained module out
     checkpoint.py   atomic checkpoints with every RNG state, for exact --resume
     distributed.py  DistributedDataParallel under torchrun, or --nproc N
     models.py       TorchNetClassifier (scikit-learn API), MODELS, CODECS

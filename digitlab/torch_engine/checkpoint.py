@@ -35,9 +35,13 @@ def load_checkpoint(path) -> dict:
 
 
 def rng_states(gen: torch.Generator) -> dict:
-    return {"torch": torch.get_rng_state(), "data": gen.get_state()}
+    """torch's CPU (and CUDA) generators, which dropout draws from, and the run's data generator."""
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+    return {"torch": torch.get_rng_state(), "cuda": cuda, "data": gen.get_state()}
 
 
 def set_rng_states(states: dict, gen: torch.Generator) -> None:
     torch.set_rng_state(states["torch"])
+    if states.get("cuda") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
     gen.set_state(states["data"])

@@ -142,22 +142,27 @@ def _encode(model: TorchNetClassifier):
     params = {k: v for k, v in model.get_params(deep=False).items() if k not in ("checkpoint", "resume")}
     params["architecture"] = model.architecture_  # the full description, so decoding needs no builder
     params["classes"] = np.asarray(model.classes_).tolist()
+    params["history"] = getattr(model, "history_", [])
     return params, model.get_weights()
 
 
 def _decode(params: dict, arrays: dict, trust: bool):
     """A TorchNetClassifier when torch is installed, else the same network in the numpy engine."""
     params = dict(params)
-    classes = np.asarray(params.pop("classes"))
+    classes, history = np.asarray(params.pop("classes")), params.pop("history", [])
     try:
         import torch  # noqa: F401
     except ImportError:
         from digitlab.nn.models import from_weights
 
-        return from_weights(params["architecture"], arrays, classes)
-    from digitlab.torch_engine.fit import restore
+        model = from_weights(params["architecture"], arrays, classes)
+    else:
+        from digitlab.torch_engine.fit import restore
 
-    return restore(TorchNetClassifier(**params), classes, arrays)
+        tuples = {k: tuple(v) for k, v in params.items() if k in ("hidden_layer_sizes", "channels")}
+        model = restore(TorchNetClassifier(**{**params, **tuples}), classes, arrays)
+    model.history_ = history
+    return model
 
 
 CODECS = {"TorchNetClassifier": Codec(TorchNetClassifier, _encode, _decode)}
