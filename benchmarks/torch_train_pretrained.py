@@ -45,7 +45,7 @@ PRESETS = {
                              max_iter=15, batch_size=128, learning_rate_init=3e-3, solver="adamw",
                              augment="affine", label_smoothing=0.1),
     "mlp-affine": dict(architecture="mlp", hidden_layer_sizes=(512, 256), batchnorm=False, dropout=0.2,
-                       max_iter=20, batch_size=128, learning_rate_init=2e-3, solver="adamw", augment="affine"),
+                       max_iter=12, batch_size=128, learning_rate_init=2e-3, solver="adamw", augment="affine"),
 }
 
 
@@ -78,6 +78,8 @@ def main(argv=None) -> int:
         settings = json.loads((run / "settings.json").read_text())
         seconds = json.loads((run / "metrics.json").read_text())["fit_seconds"]
         seed, recipe = settings["seed"], settings["model"]
+        if not getattr(model, "history_", None) and (run / "history.json").is_file():
+            model.history_ = json.loads((run / "history.json").read_text())
         command = f"{settings['command']}  &&  {command}"
     torch_accuracy = float(model.score(X_test, y_test))
     shipped = model.to_numpy_model()

@@ -37,6 +37,7 @@ def models(rows: list[dict]) -> list[str]:
                    "within the fold-to-fold spread, so the two are effectively tied")
         out.append(f"The runner-up, {second['label']}, is {points(margin)} behind ({pct(second['test_mean'])}): "
                    f"{verdict}.")
+    if len(ranked) > 2:
         worst = ranked[-1]
         out.append(f"Last is {worst['label']} at {pct(worst['test_mean'])}, "
                    f"{points(best['test_mean'] - worst['test_mean'])} below the winner.")
@@ -102,11 +103,11 @@ def _width(stats, values) -> list[str]:
                    + (f" and {pct(stats[-1]['train_mean'])} at {values[-1]}" if f < last else "")
                    + ": the network can memorise its training folds.")
         if f < last:
-            out.append(f"From width {values[f]} to {values[-1]} test accuracy moves only from "
-                       f"{pct(stats[f]['test_mean'])} to {pct(stats[-1]['test_mean'])} "
-                       f"({_signed(stats[-1]['test_mean'] - stats[f]['test_mean'])}) while the train–test gap "
-                       f"stays at {points(_gap(stats[f]))} to {points(_gap(stats[-1]))}: over-fitting begins "
-                       f"around width {values[f]}, where extra units start to buy memory rather than skill.")
+            out.append(f"Over-fitting begins around width {values[f]}: from there on the network fits its "
+                       f"training folds almost perfectly, with a train–test gap of {points(_gap(stats[f]))} "
+                       f"at width {values[f]} and {points(_gap(stats[-1]))} at {values[-1]}, while test "
+                       f"accuracy moves from {pct(stats[f]['test_mean'])} to {pct(stats[-1]['test_mean'])} "
+                       f"({_signed(stats[-1]['test_mean'] - stats[f]['test_mean'])}).")
     else:
         out.append(f"Train accuracy stays below {pct(FIT)} (at most {pct(max(s['train_mean'] for s in stats))}): "
                    "these networks did not memorise the training folds.")

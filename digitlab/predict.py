@@ -21,6 +21,8 @@ import numpy as np
 from digitlab.calibration import PRETRAINED, Calibration, calibration_path, load_calibration
 from digitlab.errors import DigitlabError
 from digitlab.preprocess import prepare
+from digitlab.preprocess.digitness import digitness
+from digitlab.preprocess.digitness import threshold as digitness_threshold
 
 MIN_INK = 0.004  # share of full-white pixel mass below which a canvas is blank
 
@@ -63,15 +65,18 @@ class Reader:
     info : the model file's info (`input_shape`, `classes`, `name`...).
     calibration : `Calibration`, temperature 1 and "unsure" below 0.5 when None.
     deskew : straighten slanted writing before predicting.
+    check_digitness : mark inputs that do not look like digits (letters,
+        scribbles) "unsure", whatever the model says (28x28 models only).
     """
 
     def __init__(self, model, info=None, calibration: Calibration | None = None, name=None,
-                 deskew: bool = False):
+                 deskew: bool = False, check_digitness: bool = True):
         self.model = model
         self.info = dict(info or {})
         self.calibration = calibration or Calibration()
         self.name = name or self.info.get("name") or "model"
         self.deskew = deskew
+        self.check_digitness = check_digitness
         self.shape = tuple(self.info.get("input_shape") or (28, 28))
         classes = self.info.get("classes") or getattr(model, "classes_", range(10))
         self.classes = [int(c) for c in classes]
@@ -122,14 +127,17 @@ class Reader:
         """Predictions for prepared uint8 inputs (n, H, W) in one model call."""
         inputs = np.asarray(inputs, dtype=np.uint8)
         proba = self.calibration.apply(self.raw_proba(inputs))
+        looks_like = digitness(inputs) if self.check_digitness else None
         out = []
         for i, row in enumerate(proba):
             best = int(np.argmax(row))
+            notes = list(warnings[i]) if warnings else []
             confident = row[best] >= self.calibration.unsure_below
+            if looks_like is not None and looks_like[i] < digitness_threshold():
+                confident = False
+                notes.append(f"does not look like a handwritten digit (digit-likeness {looks_like[i]:.3f})")
             out.append(Prediction(self.classes[best], "ok" if confident else "unsure", float(row[best]),
-                                  [float(v) for v in row], inputs[i],
-                                  list(warnings[i]) if warnings else [],
-                                  boxes[i] if boxes else None))
+                                  [float(v) for v in row], inputs[i], notes, boxes[i] if boxes else None))
         return out
 
     def predict_files(self, paths, chunk_size: int = 256):

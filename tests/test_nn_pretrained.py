@@ -48,10 +48,21 @@ def test_no_28x28_model_is_a_clear_error(tmp_path, monkeypatch):
         pretrained.load_pretrained()
 
 
-NUMPY_CARDS = [card for card in pretrained.list_pretrained() if card.get("engine") == "numpy"]
+def _shipped_cards():
+    """Every shipped numpy-engine card; a CNN's full test pass takes minutes on 2 cores, so those are slow."""
+    from digitlab.models.modelfile import read_model_info
+
+    params = []
+    for card in pretrained.list_pretrained():
+        if card.get("engine") != "numpy":
+            continue
+        layers = read_model_info(card["path"])["params"]["__architecture__"]["layers"]
+        is_cnn = any(layer["type"] == "conv2d" for layer in layers)
+        params.append(pytest.param(card, id=card["name"], marks=[pytest.mark.slow] if is_cnn else []))
+    return params
 
 
-@pytest.mark.parametrize("card", NUMPY_CARDS, ids=[card["name"] for card in NUMPY_CARDS])
+@pytest.mark.parametrize("card", _shipped_cards())
 def test_shipped_card_is_true(card, mnist_dir):
     """The card's checksums match the data, and its test accuracy is recomputed exactly."""
     from digitlab.data import load_dataset, to_features

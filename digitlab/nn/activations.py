@@ -31,11 +31,11 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
 
 class ReLU(Layer):
     def forward(self, x, training=False):
-        self.mask = x > 0
-        return np.maximum(x, 0)  # y = max(x, 0)
+        self.y = np.maximum(x, 0)  # y = max(x, 0)
+        return self.y
 
     def backward(self, dy):
-        return dy * self.mask  # dy/dx = 1 where x > 0, else 0
+        return dy * (self.y > 0)  # dy/dx = 1 where x > 0, else 0 (and y > 0 exactly where x > 0)
 
 
 class LeakyReLU(Layer):

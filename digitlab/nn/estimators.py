@@ -236,7 +236,8 @@ def _batch_size(batch_size, n: int) -> int:
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise DigitlabError(f"batch_size must be a positive int, 'auto' or 'full', got {batch_size!r}")
     if batch_size > n:
-        raise DigitlabError(f"batch_size={batch_size} is larger than the {n} training examples")
+        raise DigitlabError(f"batch_size={batch_size} is larger than the {n} training examples "
+                            "(those left after the validation_fraction split)")
     return int(batch_size)
 
 

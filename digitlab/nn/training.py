@@ -60,15 +60,17 @@ def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Tra
     loss_fn, fused = loss_function(s.loss, net.head)
     optimizer = Optimizer(s.solver, momentum=s.momentum, weight_decay=s.alpha)
     batches_per_epoch = -(-len(X) // s.batch_size)
+    full_batch = batches_per_epoch == 1
     total_steps = s.max_iter * batches_per_epoch
     history, best, best_weights, waited = [], np.inf, None, 0
     bar = _progress(total_steps, s.verbose)
     for epoch in range(1, s.max_iter + 1):
         start = time.perf_counter()
-        order = rng.permutation(len(X))
+        order = None if full_batch else rng.permutation(len(X))
         sum_loss = correct = 0.0
         for b in range(batches_per_epoch):
-            index = order[b * s.batch_size:(b + 1) * s.batch_size]
+            # full-batch gradient descent needs no shuffled copy of the whole data set
+            index = slice(None) if full_batch else order[b * s.batch_size:(b + 1) * s.batch_size]
             lr = learning_rate(s.schedule, s.learning_rate_init, ((epoch - 1) * batches_per_epoch + b) / total_steps)
             out = net.forward(random_shift(X[index], s.augment, rng), training=True, skip_head=fused)
             loss, delta = loss_fn(out, _onehot(y[index], n_classes, out.dtype))
@@ -78,7 +80,7 @@ def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Tra
                                     f"try a smaller learning_rate_init (now {s.learning_rate_init})")
             net.backward(delta, skip_head=fused)
             optimizer.step(*net.trainable(), lr=lr)
-            sum_loss += loss * len(index)
+            sum_loss += loss * len(out)
             correct += (out.argmax(axis=1) == y[index]).sum()
             bar.update(1)
         row = {"epoch": epoch, "loss": float(sum_loss / len(X)), "accuracy": float(correct / len(X)),

@@ -49,8 +49,12 @@ def model_times(stats: list[dict]) -> Figure:
     return fig
 
 
-def sweep_curve(stats: list[dict], values: list[str], setting: str, title: str) -> Figure:
-    """Train and test accuracy (mean ± std over folds) at each point of a sweep."""
+def sweep_curve(stats: list[dict], values: list[str], setting: str, title: str, connect: bool = True) -> Figure:
+    """Train and test accuracy (mean ± std over folds) at each point of a sweep.
+
+    connect=False for points that are not an ordered scale (e.g. differently shaped networks):
+    markers with error bars, no line between them.
+    """
     x = np.arange(len(values))
     fig = Figure(figsize=(8, 3.8))
     ax = fig.subplots()
@@ -58,8 +62,11 @@ def sweep_curve(stats: list[dict], values: list[str], setting: str, title: str) 
                                       ("test", "test (held-out folds)", TEST, "s")):
         mean = np.array([s[f"{key}_mean"] for s in stats]) * 100
         std = np.array([s[f"{key}_std"] for s in stats]) * 100
-        ax.plot(x, mean, marker=marker, color=color, label=label)
-        ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2)
+        if connect:
+            ax.plot(x, mean, marker=marker, color=color, label=label)
+            ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2)
+        else:
+            ax.errorbar(x, mean, yerr=std, fmt=marker, color=color, capsize=4, label=label)
     ax.set_xticks(x, values, rotation=20 if max(map(len, values)) > 6 else 0)
     ax.set_xlabel(setting), ax.set_ylabel("accuracy (%)"), ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3)

@@ -66,8 +66,9 @@ def _sweep_section(sweep: dict) -> str:
     key = f"sweep-{sweep['name']}"
     return section(
         sweep["title"], f"<ul id='conclusions-{key}'>{text}</ul>",
-        figure(key, figs.sweep_curve(stats, sweep["values"], sweep["setting"], sweep["title"]),
-               f"Train and test accuracy, mean ± std over {sweep['cv']} folds (shaded). "
+        figure(key, figs.sweep_curve(stats, sweep["values"], sweep["setting"], sweep["title"],
+                                        connect=sweep["name"] != "depth"),
+               f"Train and test accuracy, mean ± std over {sweep['cv']} folds. "
                "Where the curves part, the model is memorising rather than generalising."),
         table(key, [sweep["setting"], "test accuracy", "± std", "train accuracy", "± std",
                     "train − test", "fit s / fold", "parameters"], rows),

@@ -59,7 +59,7 @@ def class_balance(classes, train_counts, test_counts) -> Figure:
     ax.bar(x + 0.2, test_counts, 0.4, label=f"test ({int(np.sum(test_counts)):,})", color="#dd8452")
     ax.set_xticks(x, [str(c) for c in classes])
     ax.set_xlabel("class"), ax.set_ylabel("images")
-    ax.legend(loc="lower right", framealpha=0.9)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)  # clear of the bars
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig

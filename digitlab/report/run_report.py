@@ -61,6 +61,8 @@ def training_images(settings: dict, data_dir=None, fallback=None):
     from digitlab.data import load_dataset, stratified_subsample
 
     try:
+        # a run that records its data_dir (settings.json) finds a downloaded dataset by itself
+        data_dir = data_dir or settings.get("data_dir")
         data = load_dataset(settings["dataset"], data_dir=data_dir, download=False)
         split = data.train
         if settings.get("subsample"):
