@@ -33,6 +33,7 @@ def main():
     labels = synth.read_idx(f"{args.data_dir}/t10k-labels-idx1-ubyte.gz")[5000:]
     rng = np.random.default_rng(args.seed)
     right, count_right, digit_right, digits, seconds = 0, 0, 0, 0, 0.0
+    over, under = 0, 0
     by_length = {}
     for _ in range(args.n):
         pick = rng.choice(len(images), int(rng.integers(2, 9)), replace=False)
@@ -45,11 +46,14 @@ def main():
         count_right += len(text) == len(truth)
         if len(text) == len(truth):
             digit_right += sum(a == b for a, b in zip(text, truth))
-        digits += len(truth)
+            digits += len(truth)
+        over += len(text) > len(truth)
+        under += len(text) < len(truth)
         by_length.setdefault(len(truth), []).append(text == truth)
     print(f"model: {reader.name}; {args.n} lines, touching share {args.touching}, seed {args.seed}\n")
     print(f"whole-number accuracy: {right / args.n:.2%}; digit count right: {count_right / args.n:.2%}; "
-          f"digits right (in lines with the right count): {digit_right / digits:.2%}; "
+          f"too many digits: {over / args.n:.2%}; too few: {under / args.n:.2%}; "
+          f"digits right (in lines with the right count): {digit_right / max(digits, 1):.2%}; "
           f"{seconds / args.n * 1000:.0f} ms per line\n")
     print("| digits in line | lines | whole number right |")
     print("| ---: | ---: | ---: |")

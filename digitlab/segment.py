@@ -18,6 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 from digitlab.preprocess.decode import load_grey
+from digitlab.preprocess.digitness import digitness
 from digitlab.preprocess.frame import frame_digit
 from digitlab.preprocess.ink import find_ink
 from digitlab.preprocess.pipeline import no_digit_reason
@@ -171,9 +172,18 @@ def _cut(group, mask: np.ndarray, k: int) -> list[tuple]:
 
 
 def _score(reader, ink, parts) -> float:
-    """Sum of log max-probability of the parts (how well the model reads them)."""
-    proba = reader.calibration.apply(reader.raw_proba(np.stack([digit_input(reader, ink, p) for p in parts])))
-    return float(np.log(np.clip(proba.max(axis=1), 1e-12, None)).sum())
+    """How well the parts read as digits: sum of log max-probability, plus log digit-likeness.
+
+    Half a "0" can read as a confident "6"; it does not look like a
+    handwritten digit, which is what the digit-likeness term catches.
+    """
+    inputs = np.stack([digit_input(reader, ink, p) for p in parts])
+    proba = reader.calibration.apply(reader.raw_proba(inputs))
+    score = np.log(np.clip(proba.max(axis=1), 1e-12, None)).sum()
+    looks_like = digitness(inputs) if reader.check_digitness else None
+    if looks_like is not None:
+        score += np.log(np.clip(looks_like, 1e-6, None)).sum()
+    return float(score)
 
 
 def digit_input(reader, ink, piece) -> np.ndarray:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from digitlab.compare import COMPARE_PARAMS, Candidate
 from digitlab.errors import DigitlabError
-from digitlab.models import model_names
+from digitlab.models import make_model, model_names
 
 WIDTHS = (8, 16, 32, 64, 128, 256)
 DEPTHS = ((64,), (64, 64), (10, 10, 10), (64, 64, 64), (128, 128, 128))
@@ -49,8 +49,11 @@ def network_params(model: str, hidden: tuple[int, ...], engine: str = "numpy") -
         return {"hidden_layer_sizes": tuple(hidden), "early_stopping": False, "max_iter": 400}
     # the comparison's numpy settings, trained to convergence on every training image (no
     # validation split): the lesson is what a network of this size *can* fit
-    return {**COMPARE_PARAMS["mlp"], "max_iter": SWEEP_EPOCHS, "hidden_layer_sizes": tuple(hidden),
-            "validation_fraction": 0.0, "early_stopping": False}
+    params = {**COMPARE_PARAMS["mlp"], "max_iter": SWEEP_EPOCHS, "hidden_layer_sizes": tuple(hidden),
+              "validation_fraction": 0.0, "early_stopping": False}
+    valid = make_model(model, engine=engine).get_params(deep=False)  # another engine may lack some
+    return {k: v for k, v in params.items() if k in valid}
+
 
 def knn_k_sweep(engine: str = "numpy") -> Sweep:
     # uniform votes: with distance weights every k scores 100 % on its own training set

@@ -129,11 +129,12 @@ def test_wrong_number_of_features_at_predict(digits):
     ({"activation": "swish"}, "unknown activation 'swish'"),
     ({"loss": "hinge"}, "unknown loss 'hinge'"),
     ({"validation_fraction": 1.0}, "validation_fraction must be in"),
+    ({"max_iter": 0}, "max_iter .epochs. must be at least 1"),
 ])
 def test_bad_settings_are_named(digits, params, message):
     X, y, _, _ = digits
     with pytest.raises(ValueError, match=message):
-        MLPClassifier((8,), max_iter=1, **params).fit(X, y)
+        MLPClassifier((8,), **{"max_iter": 1, **params}).fit(X, y)
 
 
 def test_cnn_needs_square_images():

@@ -58,6 +58,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         """Train on X (n, n_features) and labels y (n,); returns self."""
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
+        if int(self.max_iter) < 1:
+            raise DigitlabError(f"max_iter (epochs) must be at least 1, got {self.max_iter}")
         self.classes_, y_index = np.unique(y, return_inverse=True)
         rng = _generator(self.random_state)
         arch = self._architecture(self._input_shape(X.shape[1]), len(self.classes_))
