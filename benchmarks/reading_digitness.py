@@ -21,10 +21,10 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import reading_synth as synth
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
-import reading_synth as synth
 from digitlab.preprocess import prepare
 
 OUT = Path(__file__).resolve().parents[1] / "digitlab" / "preprocess" / "digitness.npz"
@@ -51,6 +51,7 @@ def negatives(rng, letters: int = 3000, scribbles: int = 1500) -> np.ndarray:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
+    parser.add_argument("--out", default=str(OUT), help=f"where to write the weights (default {OUT})")
     args = parser.parse_args()
     from sklearn.neural_network import MLPClassifier
 
@@ -69,10 +70,10 @@ def main():
     held = np.stack([prepare(synth.photo(d, rng)).input for d in test[:600]] + list(test[600:1200]))
     score = model.predict_proba(held.reshape(-1, 784) / 255.0)[:, 1]
     threshold = float(np.quantile(score, 0.01))
-    np.savez(OUT, W1=model.coefs_[0].astype(np.float32), b1=model.intercepts_[0].astype(np.float32),
+    np.savez(args.out, W1=model.coefs_[0].astype(np.float32), b1=model.intercepts_[0].astype(np.float32),
              W2=model.coefs_[1].astype(np.float32), b2=model.intercepts_[1].astype(np.float32),
              threshold=np.float64(threshold))
-    print(f"{len(positive)} digits, {len(negative)} non-digits; threshold {threshold:.4f} -> {OUT}")
+    print(f"{len(positive)} digits, {len(negative)} non-digits; threshold {threshold:.4f} -> {args.out}")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 import reading_synth as synth
+
 from digitlab.predict import Reader
 
 

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 import reading_synth as synth
+
 from digitlab.calibration import expected_calibration_error
 from digitlab.predict import Reader
 
@@ -87,7 +87,7 @@ def main():
     others = [("blank pages", synth.blank),
               ("noise (Gaussian, uniform, salt-and-pepper)", synth.noise),
               ("scribbles", synth.scribble),
-              (f"letters, all 52 (DejaVu Sans)", lambda rng: synth.letter(rng)),
+              ("letters, all 52 (DejaVu Sans)", lambda rng: synth.letter(rng)),
               (f"letters that do not look like digits ({len(plain)})",
                lambda rng: synth.letter(rng, plain[rng.integers(len(plain))]))]
     print("| not a digit | n | \"no digit\" or \"unsure\" | of which \"no digit\" |")

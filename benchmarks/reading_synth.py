@@ -41,7 +41,7 @@ def ink_alpha(digit: np.ndarray, height: int, rng, rotate: float = 15.0) -> np.n
     factor = height / 20.0  # MNIST's 20-px box becomes `height` px
     alpha = ndimage.zoom(alpha, factor, order=1)
     alpha = ndimage.rotate(alpha, rng.uniform(-rotate, rotate), reshape=True, order=1)
-    radius = int(round(rng.uniform(-0.6, 1.0) * factor * 0.5))  # thin (erode) or thick (dilate) pen
+    radius = round(rng.uniform(-0.6, 1.0) * factor * 0.5)  # thin (erode) or thick (dilate) pen
     if radius > 0:
         alpha = ndimage.grey_dilation(alpha, size=(2 * radius + 1,) * 2)
     elif radius < 0 and factor >= 3:

@@ -18,7 +18,6 @@ import argparse
 import json
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -53,7 +52,7 @@ def run_examples(X, y, X_test, y_test, target, max_epochs, seed):
     model = ExamplesNet()
     optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
-    norm = lambda a: (a - 0.1307) / 0.3081  # noqa: E731  (transforms.Normalize in the example)
+    norm = lambda a: (a - 0.1307) / 0.3081
     X, X_test = norm(X), norm(X_test)
     curve, elapsed = [], 0.0
     for epoch in range(max_epochs):
@@ -84,7 +83,7 @@ def run_ours(X, y, X_test, y_test, target, seed):
     cfg = TrainConfig(epochs=2, batch_size=64, lr=4e-3, solver="adamw", weight_decay=1e-4, schedule="onecycle",
                       seed=seed)
     accuracies = []
-    on_epoch = lambda epoch, m: accuracies.append(_accuracy(m, X_test, y_test))  # noqa: E731
+    on_epoch = lambda epoch, m: accuracies.append(_accuracy(m, X_test, y_test))
     history = train_module(module, X, y, cfg, torch.device("cpu"), on_epoch=on_epoch)
     curve = [(h["seconds"], acc) for h, acc in zip(history, accuracies)]
     for epoch, (seconds, acc) in enumerate(curve, 1):
@@ -113,7 +112,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data = load_dataset("mnist", data_dir=args.data_dir)
-    as_images = lambda split: torch.from_numpy(to_features(split.images)).view(-1, 1, 28, 28)  # noqa: E731
+    as_images = lambda split: torch.from_numpy(to_features(split.images)).view(-1, 1, 28, 28)
     X, y = as_images(data.train), torch.from_numpy(data.train.labels)
     X_test, y_test = as_images(data.test), torch.from_numpy(data.test.labels)
     print(f"torch {torch.__version__}, {args.threads} thread(s)", flush=True)

@@ -54,7 +54,7 @@ def save_onnx(model, path, info: dict | None = None) -> Path:
 
 def to_onnx(model, info: dict | None = None):
     """The ModelProto of a fitted network (see the module docstring for the graph)."""
-    onnx = _import_onnx()
+    _import_onnx()
     from onnx import TensorProto, helper, numpy_helper
 
     arch, weights = model.architecture_, model.get_weights()

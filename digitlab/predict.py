@@ -82,7 +82,7 @@ class Reader:
         self.classes = [int(c) for c in classes]
 
     @classmethod
-    def load(cls, model=None, trust: bool = False, calibration=None, deskew: bool = False) -> "Reader":
+    def load(cls, model=None, trust: bool = False, calibration=None, deskew: bool = False) -> Reader:
         """A reader for `model`: None (the shipped default), a shipped model's name, or a path.
 
         `calibration`: None finds the model's own file (shipped: in

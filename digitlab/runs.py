@@ -48,8 +48,8 @@ def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", da
     estimator = make_model(model, engine=engine, **(params or {}))
     if "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
-    settings = {"dataset": dataset, "dataset_name": data.name, "data_dir": str(data_dir) if data_dir else None,
-                "model": model, "engine": engine, "seed": seed,
+    settings = {"dataset": dataset, "dataset_name": data.name,
+                "data_dir": str(data_dir) if data_dir else None, "model": model, "engine": engine, "seed": seed,
                 "subsample": subsample, "image_shape": list(data.image_shape),
                 "params": estimator.get_params(deep=False), "digitlab": __version__,
                 "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -10,12 +10,12 @@ import pytest
 onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx (pip install 'digitlab[onnx]')")
 ort = pytest.importorskip("onnxruntime", reason="the parity oracle is onnxruntime (pip install 'digitlab[onnx]')")
 
-from digitlab.cli import main  # noqa: E402
-from digitlab.export import export_model  # noqa: E402
-from digitlab.models import load_model, save_model  # noqa: E402
-from digitlab.nn import architecture as A  # noqa: E402
-from digitlab.nn.models import from_weights  # noqa: E402
-from digitlab.nn.network import Network  # noqa: E402
+from digitlab.cli import main
+from digitlab.export import export_model
+from digitlab.models import load_model, save_model
+from digitlab.nn import architecture as A
+from digitlab.nn.models import from_weights
+from digitlab.nn.network import Network
 
 ARCHS = {
     "mlp-bn-dropout": A.mlp((32, 16), "relu", (1, 28, 28), 10, dropout=0.3, batchnorm=True),

@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitlab.calibration import (Calibration, expected_calibration_error, fit_calibration,
-                                  fit_temperature, load_calibration, save_calibration, scale_temperature)
+from digitlab.calibration import (
+    Calibration,
+    expected_calibration_error,
+    fit_calibration,
+    fit_temperature,
+    load_calibration,
+    save_calibration,
+    scale_temperature,
+)
 
 
 def softmax(z):

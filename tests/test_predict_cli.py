@@ -15,7 +15,7 @@ from PIL import Image
 from digitlab.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import reading_synth as synth  # noqa: E402
+import reading_synth as synth
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from digitlab.errors import DigitlabError
 from digitlab.predict import Reader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import reading_synth as synth  # noqa: E402  (the benchmarks' photo renderer, reused on a small scale)
-from reading_synth import read_idx  # noqa: E402
+import reading_synth as synth
+from reading_synth import read_idx
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +116,8 @@ def test_predict_files_streams_in_chunks(reader, mnist, tmp_path):
 
 
 def test_load_reads_the_calibration_beside_a_model_file(model, tmp_path):
-    from digitlab.models.modelfile import save_model
     import digitlab.models.baselines  # noqa: F401  (registers the MLPClassifier codec)
+    from digitlab.models.modelfile import save_model
 
     path = save_model(model, tmp_path / "mlp.npz", info={"input_shape": [28, 28], "classes": list(range(10))})
     assert Reader.load(path).calibration.temperature == 1.0  # none yet: temperature 1
@@ -126,3 +126,15 @@ def test_load_reads_the_calibration_beside_a_model_file(model, tmp_path):
     assert loaded.calibration.temperature == 1.7 and loaded.calibration.unsure_below == 0.42
     with pytest.raises(DigitlabError, match="no such model"):
         Reader.load(tmp_path / "missing.npz")
+
+
+def test_digit_likeness_flags_letters_and_scribbles_not_digits(reader, mnist):
+    """Oracle: the known kind of each picture. Benchmarked (200 each): letters 80%, digits 99% pass."""
+    from digitlab.preprocess.digitness import digitness, threshold
+
+    assert np.mean(digitness(mnist[2][:150]) >= threshold()) >= 0.97
+    rng = np.random.default_rng(3)
+    plain = [c for c in synth.LETTERS if c not in synth.LOOKALIKES]
+    others = [synth.letter(rng, plain[i % len(plain)]) for i in range(20)] + [synth.scribble(rng) for _ in range(10)]
+    flagged = [p.status != "ok" for p in map(reader.predict_image, others)]
+    assert np.mean(flagged) >= 0.6

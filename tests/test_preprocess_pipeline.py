@@ -16,7 +16,7 @@ from digitlab.errors import DigitlabError
 from digitlab.preprocess import deskew_image, otsu_threshold, prepare
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from reading_synth import read_idx  # noqa: E402
+from reading_synth import read_idx
 
 
 @pytest.fixture(scope="module")
@@ -126,5 +126,5 @@ def test_a_stroke_at_any_size_and_polarity_is_found(seed, height, dark_ink):
     pixels = np.uint8(255 * (1 - canvas if dark_ink else canvas))
     prepared = prepare(pixels)
     assert prepared.has_digit
-    x0, y0, x1, y1 = prepared.box
+    _, y0, _, y1 = prepared.box
     assert abs(y0 - 10) <= 2 and abs(y1 - (10 + height)) <= 2

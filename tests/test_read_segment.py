@@ -14,7 +14,7 @@ from digitlab.predict import Reader
 from digitlab.segment import _cut, components, merge_pieces
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import reading_synth as synth  # noqa: E402
+import reading_synth as synth
 
 
 @pytest.fixture(scope="module")

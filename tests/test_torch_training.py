@@ -7,12 +7,12 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the torch engine needs PyTorch (pip install 'digitlab[torch]')")
 
-from digitlab.nn import architecture as A  # noqa: E402
-from digitlab.torch_engine import distributed  # noqa: E402
-from digitlab.torch_engine.augment import PRESETS, Augment, augment_batch  # noqa: E402
-from digitlab.torch_engine.build import build_module, get_weights  # noqa: E402
-from digitlab.torch_engine.loop import TrainConfig, train_module  # noqa: E402
-from digitlab.torch_engine.models import TorchNetClassifier  # noqa: E402
+from digitlab.nn import architecture as A
+from digitlab.torch_engine import distributed
+from digitlab.torch_engine.augment import PRESETS, Augment, augment_batch
+from digitlab.torch_engine.build import build_module, get_weights
+from digitlab.torch_engine.loop import TrainConfig, train_module
+from digitlab.torch_engine.models import TorchNetClassifier
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -78,9 +78,9 @@ def test_a_damaged_checkpoint_is_a_clear_error(digits, tmp_path):
 def test_two_processes_match_one_process_with_the_same_global_batch(digits):
     """DDP: each of 2 ranks takes half of every global batch of 64; the averaged gradient is the same."""
     X, y = digits[0][:256], digits[1][:256]
-    params = dict(architecture="mlp", hidden_layer_sizes=(32,), batchnorm=False, dropout=0.0, max_iter=2,
-                  batch_size=64, learning_rate_init=0.05, solver="nesterov", schedule="cosine", device="cpu",
-                  random_state=0)
+    params = {"architecture": "mlp", "hidden_layer_sizes": (32,), "batchnorm": False, "dropout": 0.0,
+              "max_iter": 2, "batch_size": 64, "learning_rate_init": 0.05, "solver": "nesterov",
+              "schedule": "cosine", "device": "cpu", "random_state": 0}
     single = TorchNetClassifier(**params).fit(X, y).get_weights()
     ranks, history = distributed.spawn_fit(TorchNetClassifier(**params, nproc=2), X, y, every_rank=True)
     assert len(history) == 2

@@ -35,17 +35,19 @@ def run(image, output, model, trust, deskew):
             raise
         reader = None  # no shipped model: the stages alone still explain a misread
     prepared = reader.prepare(image) if reader else prepare(image, deskew=deskew)
+    warnings = list(prepared.warnings)
     if reader is None:
         verdict = "no digit" if not prepared.has_digit else "(no model to read it)"
     elif prepared.has_digit:
         p = reader.predict_inputs([prepared.input])[0]
+        warnings = p.warnings  # the reader adds its own (e.g. "does not look like a digit")
         verdict = f"{p.digit} ({p.status}, p={p.probability:.3f}); top-3: " + \
             ", ".join(f"{d} {q:.3f}" for d, q in p.top3)
     else:
         verdict = "no digit"
     draw_stages(prepared, output, title=f"{image}: {verdict}")
     print(f"{image}: {verdict}")
-    for warning in prepared.warnings:
+    for warning in warnings:
         print(f"warning: {warning}")
     print(f"stages written to {output}")
     return 0

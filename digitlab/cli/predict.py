@@ -70,14 +70,15 @@ def _top3(p) -> str:
 
 class TableWriter:
     def __init__(self):
-        print(f"{'file':<40} {'digit':>5}  {'status':<8} {'prob':>6}  top-3")
+        print(f"{'file':<40} {'digit':>5}  {'status':<8} {'prob':>6}  {'top-3':<36}  warnings")
 
     def write(self, path, p):
         if isinstance(p, DigitlabError):
-            print(f"{path:<40} {'-':>5}  {'error':<8} {'':>6}  ")
+            print(f"{path:<40} {'-':>5}  {'error':<8} {'':>6}  {'':<36}  {p}".rstrip())
             return
         digit = "-" if p.digit is None else str(p.digit)
-        print(f"{path:<40} {digit:>5}  {p.status:<8} {p.probability:6.3f}  {_top3(p)}", flush=False)
+        print(f"{path:<40} {digit:>5}  {p.status:<8} {p.probability:6.3f}  {_top3(p):<36}  "
+              f"{'; '.join(p.warnings)}".rstrip())
 
     def close(self):
         sys.stdout.flush()

@@ -104,6 +104,7 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
         X_fit, y_fit, validation = self._split_validation(X, targets, rng)
         self.history_ = self._train(X_fit, y_fit, validation, rng)
         self.loss_curve_ = [row["loss"] for row in self.history_]
+        self.n_iter_ = len(self.history_)
         self.n_params_ = arch_lib.count_params(self.architecture_)
         self.n_features_in_ = X.shape[1]
         return self

@@ -62,7 +62,7 @@ def _elastic_field(n: int, h: int, w: int, aug: Augment, gen: torch.Generator) -
     """(n, H, W, 2): uniform noise smoothed by a Gaussian, scaled to alpha pixels (in grid units)."""
     noise = torch.rand(n, 2, h, w, generator=gen) * 2 - 1
     sigma, alpha = aug.elastic_sigma * w / 28, aug.elastic_alpha * w / 28
-    radius = int(math.ceil(3 * sigma))
+    radius = math.ceil(3 * sigma)
     t = torch.arange(-radius, radius + 1, dtype=torch.float32)
     kernel = torch.exp(-t**2 / (2 * sigma**2))
     kernel = kernel / kernel.sum()

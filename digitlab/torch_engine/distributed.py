@@ -26,19 +26,19 @@ def is_running() -> bool:
 
 
 def local_rank() -> int:
-    return int(os.environ.get("LOCAL_RANK", 0))
+    return int(os.environ.get("LOCAL_RANK", "0"))
 
 
 def is_main() -> bool:
     """True in rank 0 or outside distributed training (torchrun's RANK, before or after init)."""
     if is_running():
         return dist.get_rank() == 0
-    return int(os.environ.get("RANK", 0)) == 0
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def init_from_env() -> None:
     """Join the process group torchrun describes in the environment (once); no-op otherwise."""
-    if is_running() or int(os.environ.get("WORLD_SIZE", 1)) <= 1:
+    if is_running() or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return
     backend = "nccl" if torch.cuda.is_available() else "gloo"
     if backend == "nccl":
@@ -59,7 +59,6 @@ def spawn_fit(est, X: np.ndarray, y: np.ndarray, every_rank: bool = False):
     be equal: DDP keeps the replicas in step), for tests.
     """
     import torch.multiprocessing as mp
-
     from sklearn.base import clone
 
     nproc = int(est.nproc)

@@ -17,7 +17,12 @@ from torch.utils.data import DistributedSampler
 
 from digitlab.errors import DigitlabError
 from digitlab.torch_engine.augment import augment_batch
-from digitlab.torch_engine.checkpoint import load_checkpoint, rng_states, save_checkpoint, set_rng_states
+from digitlab.torch_engine.checkpoint import (
+    load_checkpoint,
+    rng_states,
+    save_checkpoint,
+    set_rng_states,
+)
 
 SOLVERS = ("adamw", "adam", "nesterov", "momentum", "sgd")
 SCHEDULES = ("onecycle", "cosine", "constant")
