@@ -71,6 +71,10 @@ def test_a_damaged_checkpoint_is_a_clear_error(digits, tmp_path):
     arch = A.mlp((8,), "relu", (1, 8, 8), 10)
     with pytest.raises(DigitlabError, match="bad.ckpt"):
         _run(arch, *[a[:64] for a in digits], TrainConfig(epochs=1), checkpoint=bad, resume=True)
+    good = tmp_path / "good.ckpt"
+    _run(arch, *[a[:64] for a in digits], TrainConfig(epochs=1), checkpoint=good)
+    with pytest.raises(DigitlabError, match="epochs 1 -> 2"):  # another schedule would give another model
+        _run(arch, *[a[:64] for a in digits], TrainConfig(epochs=2), checkpoint=good, resume=True)
     with pytest.raises(DigitlabError, match="no checkpoint"):
         _run(arch, *[a[:64] for a in digits], TrainConfig(epochs=1), checkpoint=tmp_path / "nope", resume=True)
 

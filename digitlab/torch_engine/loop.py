@@ -9,7 +9,7 @@ averages the gradients, and only rank 0 logs and writes checkpoints.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -90,6 +90,7 @@ def train_module(module, X: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, dev
     history, start_epoch = [], 0
     if resume and checkpoint is not None:
         state = load_checkpoint(checkpoint)
+        _check_resumable(checkpoint, state, cfg, world)
         module.load_state_dict(state["module"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
@@ -134,10 +135,26 @@ def train_module(module, X: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, dev
             if checkpoint is not None:
                 save_checkpoint(checkpoint, {"module": module.state_dict(), "optimizer": optimizer.state_dict(),
                                              "schedule": schedule.state_dict(), "scaler": scaler.state_dict(),
-                                             "rng": rngs, "history": history})
+                                             "rng": rngs, "history": history, "config": _settings(cfg)})
             if on_epoch:
                 on_epoch(epoch + 1, module)
     return history
+
+
+def _settings(cfg: TrainConfig) -> dict:
+    """The settings a checkpoint must share with the run resuming it (plain values only)."""
+    return {k: (repr(v) if k == "augment" else v) for k, v in asdict(cfg).items() if k not in ("amp",)}
+
+
+def _check_resumable(path, state: dict, cfg: TrainConfig, world: int) -> None:
+    """Resuming with other settings would silently give another model: refuse, naming the difference."""
+    saved = state.get("config", {})
+    changed = [f"{k} {saved[k]!r} -> {v!r}" for k, v in _settings(cfg).items() if k in saved and saved[k] != v]
+    if changed:
+        raise DigitlabError(f"{path}: written with other settings ({'; '.join(changed)}); "
+                            "resume with the same ones or start a new checkpoint")
+    if len(state["rng"]) != world:
+        raise DigitlabError(f"{path}: written by {len(state['rng'])} process(es), resumed with {world}")
 
 
 def _rank_world() -> tuple[int, int]:
