@@ -129,7 +129,7 @@ def test_wrong_number_of_features_at_predict(digits):
     ({"activation": "swish"}, "unknown activation 'swish'"),
     ({"loss": "hinge"}, "unknown loss 'hinge'"),
     ({"validation_fraction": 1.0}, "validation_fraction must be in"),
-    ({"max_iter": 0}, "max_iter .epochs. must be at least 1"),
+    ({"max_iter": 0}, "max_iter .epochs. must be a whole number of at least 1"),
 ])
 def test_bad_settings_are_named(digits, params, message):
     X, y, _, _ = digits
@@ -145,7 +145,7 @@ def test_cnn_needs_square_images():
 def test_divergence_stops_with_a_clear_message(digits):
     X, y, _, _ = digits
     with pytest.raises(DigitlabError, match="diverged .* learning_rate_init"):
-        MLPClassifier((64,), solver="sgd", learning_rate_init=1e6, schedule="constant", max_iter=5,
+        MLPClassifier((64,), solver="sgd", learning_rate_init=1e6, schedule="constant", max_iter=5, batch_size=128,
                       random_state=0).fit(X * 100, y)
 
 

@@ -92,7 +92,7 @@ def _decode_pickled(params, arrays, trust):
             "this model file holds a pickled scikit-learn model, and unpickling can run any code: "
             "load it only if you made it or trust its source (--trust)"
         )
-    return pickle.loads(arrays["pickle"].tobytes())  # noqa: S301 - the user said --trust
+    return pickle.loads(arrays["pickle"].tobytes())
 
 
 CODECS = {

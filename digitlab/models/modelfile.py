@@ -19,12 +19,11 @@ needs `trust=True` (`--trust` on the CLI), because unpickling runs code.
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -101,11 +100,15 @@ def _read(path) -> tuple[dict, dict]:
 
 
 def _describe(model) -> tuple[str, str]:
-    """(engine, kind) of a model, from the engine modules already imported."""
-    from digitlab.models.registry import ENGINE_MODULES
+    """(engine, kind) of a model: the engine whose package defines its class (or scikit-learn)."""
+    from digitlab.models.registry import ENGINE_MODULES, engine_module
 
+    defined_in = type(model).__module__
     for engine, module_name in ENGINE_MODULES.items():
-        for kind, codec in getattr(sys.modules.get(module_name), "CODECS", {}).items():
+        package = module_name.rsplit(".", 1)[0]
+        if engine != "sklearn" and not defined_in.startswith(package + "."):
+            continue
+        for kind, codec in engine_module(engine).CODECS.items():
             if type(model) is codec.cls:
                 return engine, kind
     raise DigitlabError(f"cannot store a {type(model).__name__} as a digitlab model file")

@@ -10,8 +10,9 @@ Training parameters, shared by all (names from scikit-learn's MLPClassifier wher
     solver               sgd, momentum, nesterov, adam (default) or adamw
     learning_rate_init   initial learning rate
     schedule             constant, step, cosine (default) or onecycle
-    max_iter             epochs
-    batch_size           an int, "auto" = min(128, n), or "full" (full-batch gradient descent)
+    max_iter             epochs, or "auto": enough for ~2,000 updates, between 10 and 100
+                         (10 on MNIST; ~60 on the 1,347 digits images, where 10 epochs is too few)
+    batch_size           an int, "auto" = n/32 between 16 and 128, or "full" (full-batch gradient descent)
     alpha                L2 weight decay on weights (not biases); decoupled for adamw
     momentum             for momentum and nesterov
     loss                 cross_entropy (default) or squared_error
@@ -41,7 +42,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     """Any architecture description (a dict, see architecture.py), trained by this engine."""
 
     def __init__(self, architecture=None, *, solver="adam", learning_rate_init=1e-3, schedule="cosine",
-                 max_iter=10, batch_size="auto", alpha=0.0, momentum=0.9, loss="cross_entropy",
+                 max_iter="auto", batch_size="auto", alpha=0.0, momentum=0.9, loss="cross_entropy",
                  validation_fraction=0.1, early_stopping=False, n_iter_no_change=5, tol=1e-4,
                  random_state=None, augment=0, verbose=False):
         _store(self, locals())
@@ -58,16 +59,15 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         """Train on X (n, n_features) and labels y (n,); returns self."""
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
-        if int(self.max_iter) < 1:
-            raise DigitlabError(f"max_iter (epochs) must be at least 1, got {self.max_iter}")
         self.classes_, y_index = np.unique(y, return_inverse=True)
         rng = _generator(self.random_state)
         arch = self._architecture(self._input_shape(X.shape[1]), len(self.classes_))
         _check_fits(arch, X.shape[1], len(self.classes_))
         (X_fit, y_fit), val = _split(X, y_index, self.validation_fraction, rng)
+        batch = _batch_size(self.batch_size, len(X_fit))
         settings = TrainSettings(loss=self.loss, solver=self.solver, learning_rate_init=self.learning_rate_init,
-                                 schedule=self.schedule, max_iter=int(self.max_iter),
-                                 batch_size=_batch_size(self.batch_size, len(X_fit)), alpha=self.alpha,
+                                 schedule=self.schedule, max_iter=_epochs(self.max_iter, len(X_fit), batch),
+                                 batch_size=batch, alpha=self.alpha,
                                  momentum=self.momentum, early_stopping=self.early_stopping,
                                  n_iter_no_change=self.n_iter_no_change, tol=self.tol, augment=self.augment,
                                  verbose=self.verbose)
@@ -112,7 +112,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "network_")
         return self.network_.get_weights()
 
-    def set_fitted_weights(self, arch: dict, weights: dict, classes) -> "NetworkClassifier":
+    def set_fitted_weights(self, arch: dict, weights: dict, classes) -> NetworkClassifier:
         """Make this estimator fitted with given weights (used by `from_weights` and model files)."""
         arch = A.validate(arch)
         _check_fits(arch, None, len(classes))
@@ -133,7 +133,7 @@ class MLPClassifier(NetworkClassifier):
 
     def __init__(self, hidden_layer_sizes=(128, 64, 32), activation="relu", *, output_activation=None, init=None,
                  dropout=0.0, batchnorm=False, input_shape=None, solver="adam", learning_rate_init=1e-3,
-                 schedule="cosine", max_iter=10, batch_size="auto", alpha=0.0, momentum=0.9,
+                 schedule="cosine", max_iter="auto", batch_size="auto", alpha=0.0, momentum=0.9,
                  loss="cross_entropy", validation_fraction=0.1, early_stopping=False, n_iter_no_change=5,
                  tol=1e-4, random_state=None, augment=0, verbose=False):
         _store(self, locals())
@@ -154,7 +154,7 @@ class CNNClassifier(NetworkClassifier):
     """Per entry of `channels`: two 3x3 convs (batch-norm, ReLU), a 2x2 max-pool; then dense, logits."""
 
     def __init__(self, channels=(16, 32), dense=128, *, dropout=0.25, batchnorm=True, input_shape=None,
-                 solver="adam", learning_rate_init=1e-3, schedule="cosine", max_iter=10, batch_size="auto",
+                 solver="adam", learning_rate_init=1e-3, schedule="cosine", max_iter="auto", batch_size="auto",
                  alpha=0.0, momentum=0.9, loss="cross_entropy", validation_fraction=0.1, early_stopping=False,
                  n_iter_no_change=5, tol=1e-4, random_state=None, augment=0, verbose=False):
         _store(self, locals())
@@ -168,7 +168,7 @@ class LeNet5Classifier(NetworkClassifier):
     """LeNet-5 (tanh, 6 and 16 5x5 filters, 120-84 dense); on 8x8 images it keeps its shape thanks to padding."""
 
     def __init__(self, *, input_shape=None, solver="adam", learning_rate_init=1e-3, schedule="cosine",
-                 max_iter=10, batch_size="auto", alpha=0.0, momentum=0.9, loss="cross_entropy",
+                 max_iter="auto", batch_size="auto", alpha=0.0, momentum=0.9, loss="cross_entropy",
                  validation_fraction=0.1, early_stopping=False, n_iter_no_change=5, tol=1e-4,
                  random_state=None, augment=0, verbose=False):
         _store(self, locals())
@@ -230,9 +230,21 @@ def _split(X, y, fraction: float, rng):
     return (X[fit], y[fit]), (X[val], y[val])
 
 
+UPDATES_FOR_AUTO_EPOCHS = 2000
+
+
+def _epochs(max_iter, n: int, batch: int) -> int:
+    """max_iter as given, or "auto": about 2,000 updates, at least 10 and at most 100 epochs."""
+    if max_iter == "auto":
+        return min(100, max(10, math.ceil(UPDATES_FOR_AUTO_EPOCHS / math.ceil(n / batch))))
+    if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise DigitlabError(f"max_iter (epochs) must be a whole number of at least 1 or 'auto', got {max_iter!r}")
+    return int(max_iter)
+
+
 def _batch_size(batch_size, n: int) -> int:
-    if batch_size == "auto":
-        return min(128, n)
+    if batch_size == "auto":  # small data gets smaller batches, hence enough updates per epoch
+        return min(n, max(16, min(128, n // 32)))
     if batch_size == "full":
         return n
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -245,4 +257,4 @@ def _batch_size(batch_size, n: int) -> int:
 
 # save_model finds a class's codec among the engine modules already imported: importing this
 # module alone (without digitlab.nn.models) must still leave these classes storable.
-import digitlab.nn.models  # noqa: E402,F401
+import digitlab.nn.models  # noqa: F401
