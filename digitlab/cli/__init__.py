@@ -17,18 +17,18 @@ import sys
 from digitlab import __version__
 from digitlab.errors import DigitlabError
 
-COMMANDS = (
+COMMANDS = (  # in the order --help lists them
     "data",
     "train",
     "evaluate",
-    "serve",
-    "kaggle",
+    "compare",
+    "report",
     "predict",
     "read",
     "inspect",
-    "compare",
-    "report",
+    "serve",
     "export",
+    "kaggle",
 )
 
 # optional dependencies -> the pyproject extra that installs them
