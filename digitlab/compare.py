@@ -26,7 +26,7 @@ DEFAULT_MODELS = ("knn", "logreg", "svm", "forest", "sk-mlp", "mlp", "cnn")
 # The numpy networks' registry defaults (10 epochs of 128-image batches) are sized for
 # MNIST's 60,000 images; on a small train split such as digits' (~1,000 images per fold)
 # that is under 100 weight updates and the networks stop half-trained. The comparison
-# trains them longer, on smaller batches (measured on digits: see docs/benchmarks/compare.md).
+# trains them longer, on smaller batches (measured on digits: see BENCHMARKS.md, "Compare").
 # `--param mlp.max_iter=10` (or any other) overrides these.
 COMPARE_PARAMS = {
     "mlp": {"batch_size": 32, "max_iter": 40},

@@ -29,7 +29,7 @@ SPLIT_FROM = 0.95  # consider splitting blobs at least this wide relative to the
 WIDTH_PRIOR = 1.5  # log-probability penalty per digit of difference from the width's guess
 SPLIT_COST = 1.5  # log-probability penalty per cut: half a digit still reads as some digit
 # WIDTH_PRIOR and SPLIT_COST were chosen on 100 synthetic lines (seed 1) from a small grid;
-# docs/benchmarks/reading.md reports other lines (seed 0).
+# BENCHMARKS.md ("Reading") reports other lines (seed 0).
 
 
 @dataclass
