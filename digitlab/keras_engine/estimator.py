@@ -70,19 +70,10 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
 
     def build_architecture(self, input_shape, n_classes: int) -> dict:
         """The description this estimator trains, for images of `input_shape` (C, H, W)."""
-        kind = self.architecture
-        if isinstance(kind, dict):
-            return arch_lib.validate(kind)
-        hidden = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
-        if kind == "mlp":
-            return arch_lib.mlp(hidden, self.activation, input_shape, n_classes, dropout=self.dropout,
-                                batchnorm=self.batchnorm, init=self.init)
-        if kind == "cnn":
-            return arch_lib.cnn(tuple(self.channels), hidden[0], input_shape, n_classes,
-                                dropout=self.dropout, batchnorm=self.batchnorm)
-        if kind == "lenet5":
-            return arch_lib.lenet5(input_shape, n_classes)
-        raise DigitlabError(f"unknown architecture {kind!r}; choose mlp, cnn, lenet5 or a dict")
+        return arch_lib.build(self.architecture, input_shape, n_classes,
+                              hidden_layer_sizes=self.hidden_layer_sizes, activation=self.activation,
+                              channels=self.channels, dropout=self.dropout, batchnorm=self.batchnorm,
+                              init=self.init)
 
     # -- scikit-learn API ------------------------------------------------------------------------
 

@@ -207,3 +207,39 @@ def lenet5(input_shape=(1, 28, 28), n_classes=10) -> dict:
         {"type": "dense", "units": n_classes, "init": "xavier"},
     ]
     return validate({"input_shape": list(input_shape), "layers": layers})
+
+
+def fast_cnn(channels=(16, 32), input_shape=(1, 28, 28), n_classes=10) -> dict:
+    """A small, quick CNN: per stage one 5x5 conv (same padding), batch-norm, ReLU, 2x2 pool."""
+    layers = []
+    for c in channels:
+        layers += [{"type": "conv2d", "filters": int(c), "kernel_size": 5, "padding": 2},
+                   {"type": "batchnorm"}, {"type": "relu"}, {"type": "maxpool2d", "pool_size": 2}]
+    layers += [{"type": "flatten"}, {"type": "dense", "units": n_classes, "init": "xavier"}]
+    return validate({"input_shape": list(input_shape), "layers": layers})
+
+
+BUILDERS = ("mlp", "cnn", "lenet5", "fast-cnn")
+
+
+def build(kind, input_shape, n_classes, *, hidden_layer_sizes=(128,), activation="relu",
+          channels=(32, 64), dropout=0.0, batchnorm=False, init=None) -> dict:
+    """The architecture an estimator's parameters describe: a builder's name, or a full dict.
+
+    The torch and keras estimators share this, so the same parameters give the same network.
+    """
+    if isinstance(kind, dict):
+        return validate(kind)
+    hidden = [int(h) for h in (hidden_layer_sizes if hasattr(hidden_layer_sizes, "__len__")
+                               else [hidden_layer_sizes])]
+    channels = [int(c) for c in channels]
+    if kind == "mlp":
+        return mlp(hidden, activation, input_shape, n_classes, dropout=dropout, batchnorm=batchnorm,
+                   init=init)
+    if kind == "cnn":
+        return cnn(channels, hidden[0], input_shape, n_classes, dropout=dropout, batchnorm=batchnorm)
+    if kind == "lenet5":
+        return lenet5(input_shape, n_classes)
+    if kind == "fast-cnn":
+        return fast_cnn(channels, input_shape, n_classes)
+    raise DigitlabError(f"unknown architecture {kind!r}; choose {', '.join(BUILDERS)} or a dict")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from digitlab.errors import DigitlabError
 from digitlab.models.modelfile import Codec
 from digitlab.nn import architecture as arch_lib
 
@@ -67,21 +66,9 @@ class TorchNetClassifier(ClassifierMixin, BaseEstimator):
 
     def build_architecture(self, input_shape, n_classes: int) -> dict:
         """The description this estimator trains, for images of `input_shape` (C, H, W)."""
-        kind = self.architecture
-        if isinstance(kind, dict):
-            return arch_lib.validate(kind)
-        hidden = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
-        if kind == "mlp":
-            return arch_lib.mlp(hidden, self.activation, input_shape, n_classes, dropout=self.dropout,
-                                batchnorm=self.batchnorm)
-        if kind == "cnn":
-            return arch_lib.cnn(tuple(self.channels), hidden[0], input_shape, n_classes,
-                                dropout=self.dropout, batchnorm=self.batchnorm)
-        if kind == "lenet5":
-            return arch_lib.lenet5(input_shape, n_classes)
-        if kind == "fast-cnn":
-            return fast_cnn(tuple(self.channels), input_shape, n_classes)
-        raise DigitlabError(f"unknown architecture {kind!r}; choose mlp, cnn, lenet5, fast-cnn or a dict")
+        return arch_lib.build(self.architecture, input_shape, n_classes,
+                              hidden_layer_sizes=self.hidden_layer_sizes, activation=self.activation,
+                              channels=self.channels, dropout=self.dropout, batchnorm=self.batchnorm)
 
     # -- scikit-learn API ------------------------------------------------------------------------
 
@@ -116,14 +103,7 @@ class TorchNetClassifier(ClassifierMixin, BaseEstimator):
         return from_weights(self.architecture_, self.get_weights(), self.classes_)
 
 
-def fast_cnn(channels=(16, 32), input_shape=(1, 28, 28), n_classes=10) -> dict:
-    """A small, quick CNN: per stage one 5x5 conv (same padding), batch-norm, ReLU, 2x2 pool."""
-    layers = []
-    for c in channels:
-        layers += [{"type": "conv2d", "filters": int(c), "kernel_size": 5, "padding": 2},
-                   {"type": "batchnorm"}, {"type": "relu"}, {"type": "maxpool2d", "pool_size": 2}]
-    layers += [{"type": "flatten"}, {"type": "dense", "units": n_classes, "init": "xavier"}]
-    return arch_lib.validate({"input_shape": list(input_shape), "layers": layers})
+fast_cnn = arch_lib.fast_cnn  # kept importable from here
 
 
 MODELS = {
