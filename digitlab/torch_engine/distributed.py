@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import tempfile
 from pathlib import Path
 
@@ -83,10 +84,17 @@ def _worker(rank: int, world: int, port: int, est, tmp: str) -> None:
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))  # the cores are shared out
     init_from_env()
     try:
-        X = np.load(Path(tmp) / "X.npy", mmap_mode="r")
-        model = est.fit(np.asarray(X), np.load(Path(tmp) / "y.npy"))
+        model = est.fit(np.load(Path(tmp) / "X.npy"), np.load(Path(tmp) / "y.npy"))
         np.savez(Path(tmp) / f"weights-{rank}.npz", **model.get_weights())
         if rank == 0:
             torch.save(model.history_, Path(tmp) / "history.pt")
+        # tear down together: a rank that destroys the group while gloo still talks to the
+        # other one aborts ("terminate called without an active exception")
+        dist.barrier()
     finally:
         dist.destroy_process_group()
+    # done: leave without the interpreter's teardown, where gloo's threads, still unwinding, can
+    # abort an otherwise finished worker (seen once in CI as SIGABRT)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
