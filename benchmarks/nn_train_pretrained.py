@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     card = {
         "name": name, "engine": "numpy", "model": type(model).__name__, "preset": args.preset,
         "input_shape": [28, 28], "classes": model.classes_.tolist(), "dataset": "mnist",
-        "test_accuracy": accuracy, "n_test": int(len(y_test)), "n_params": int(model.n_params_),
+        "test_accuracy": accuracy, "n_test": len(y_test), "n_params": int(model.n_params_),
         "seed": args.seed, "train_seconds": round(seconds, 1), "epochs": model.n_iter_,
         "data_sha256": {f: sha256(Path(args.data_dir) / f) for f in MNIST_FILES},
         "command": "OPENBLAS_NUM_THREADS={} python benchmarks/nn_train_pretrained.py {}".format(

@@ -17,7 +17,7 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: np.nd
         y_true, y_pred, labels=labels, zero_division=0
     )
     return {
-        "n": int(len(y_true)),
+        "n": len(y_true),
         "accuracy": float(np.mean(y_pred == y_true)),
         "classes": labels.tolist(),
         "precision": precision.tolist(),

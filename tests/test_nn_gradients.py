@@ -13,7 +13,12 @@ from digitlab.nn import architecture as A
 from digitlab.nn.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from digitlab.nn.conv import Conv2D, MaxPool2D
 from digitlab.nn.layers import BatchNorm, Dense, Dropout, Flatten
-from digitlab.nn.losses import loss_function, sigmoid_cross_entropy, softmax_cross_entropy, squared_error
+from digitlab.nn.losses import (
+    loss_function,
+    sigmoid_cross_entropy,
+    softmax_cross_entropy,
+    squared_error,
+)
 from digitlab.nn.network import Network
 
 F64 = np.float64

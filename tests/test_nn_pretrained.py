@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-import digitlab.pretrained as pretrained
+from digitlab import pretrained
 from digitlab.errors import DigitlabError
 from digitlab.models import save_model
 from digitlab.nn.models import from_weights

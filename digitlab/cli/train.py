@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from digitlab.errors import DigitlabError
 import sys
 
-
 from digitlab.cli.common import add_data_flags, int_list, print_json
+from digitlab.errors import DigitlabError
 
 # flag -> estimator keyword argument (scikit-learn's names, as every model uses them)
 NETWORK_FLAGS = {

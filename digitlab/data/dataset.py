@@ -32,7 +32,7 @@ class Split:
     def shape(self) -> tuple[int, int]:
         return tuple(self.images.shape[1:])
 
-    def subset(self, index) -> "Split":
+    def subset(self, index) -> Split:
         labels = None if self.labels is None else self.labels[index]
         return Split(self.images[index], labels)
 
