@@ -27,24 +27,21 @@ MODELS = {
 
 
 def _encode(model: KerasNetClassifier):
+    from digitlab.nn.models import framework_state
+
     params = model.get_params(deep=False)
     params["hidden_layer_sizes"] = np.atleast_1d(params["hidden_layer_sizes"]).tolist()
     params["channels"] = list(params["channels"])
-    params["architecture"] = model.architecture_  # the full description, so decoding needs no builder
-    params["classes"] = np.asarray(model.classes_).tolist()
-    params["history"] = getattr(model, "history_", [])
-    return params, model.get_weights()
+    return framework_state(model, params)
 
 
 def _decode(params: dict, arrays: dict, trust: bool):
     """A KerasNetClassifier when keras is installed, else the same network in the numpy engine."""
     from digitlab.keras_engine.backend import keras_available
+    from digitlab.nn.models import from_weights, unpack_framework_state
 
-    params = dict(params)
-    classes, history = np.asarray(params.pop("classes")), params.pop("history", [])
+    params, classes, history = unpack_framework_state(params)
     if not keras_available():
-        from digitlab.nn.models import from_weights
-
         model = from_weights(params["architecture"], arrays, classes)
     else:
         model = restore(KerasNetClassifier(**params), params["architecture"], classes, arrays)

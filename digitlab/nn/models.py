@@ -51,6 +51,23 @@ def from_weights(architecture: dict, weights: dict, classes, **params) -> Networ
     return model.set_fitted_weights(architecture, weights, classes)
 
 
+def framework_state(model, params: dict) -> tuple[dict, dict]:
+    """The model-file state of a torch or Keras network: its `params` plus what rebuilds it here.
+
+    The full architecture, classes and history go with the weights, so the file
+    loads into this engine when the framework is not installed (`from_weights`).
+    """
+    state = {**params, "architecture": model.architecture_,
+             "classes": np.asarray(model.classes_).tolist(), "history": getattr(model, "history_", [])}
+    return state, model.get_weights()
+
+
+def unpack_framework_state(state: dict) -> tuple[dict, np.ndarray, list]:
+    """`framework_state`'s params back as (the estimator's params, classes, history)."""
+    params = dict(state)
+    return params, np.asarray(params.pop("classes")), params.pop("history", [])
+
+
 # -- model files: params (with the architecture) + weights -------------------------------
 
 def _encode(model):

@@ -119,22 +119,20 @@ MODELS = {
 # -- model files -------------------------------------------------------------------------------
 
 def _encode(model: TorchNetClassifier):
+    from digitlab.nn.models import framework_state
+
     params = {k: v for k, v in model.get_params(deep=False).items() if k not in ("checkpoint", "resume")}
-    params["architecture"] = model.architecture_  # the full description, so decoding needs no builder
-    params["classes"] = np.asarray(model.classes_).tolist()
-    params["history"] = getattr(model, "history_", [])
-    return params, model.get_weights()
+    return framework_state(model, params)
 
 
 def _decode(params: dict, arrays: dict, trust: bool):
     """A TorchNetClassifier when torch is installed, else the same network in the numpy engine."""
-    params = dict(params)
-    classes, history = np.asarray(params.pop("classes")), params.pop("history", [])
+    from digitlab.nn.models import from_weights, unpack_framework_state
+
+    params, classes, history = unpack_framework_state(params)
     try:
         import torch  # noqa: F401
     except ImportError:
-        from digitlab.nn.models import from_weights
-
         model = from_weights(params["architecture"], arrays, classes)
     else:
         from digitlab.torch_engine.fit import restore
