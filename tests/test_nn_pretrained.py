@@ -74,7 +74,3 @@ def test_shipped_card_is_true(card, mnist_dir):
     test = load_dataset("mnist", data_dir=mnist_dir).test
     assert model.score(to_features(test.images), test.labels) == pytest.approx(card["test_accuracy"], abs=1e-9)
 
-
-def test_shipped_weights_stay_small():
-    total = sum(p.stat().st_size for p in pretrained.HERE.glob("numpy-*.npz"))
-    assert total < 5_000_000

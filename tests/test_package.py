@@ -58,3 +58,12 @@ def test_every_command_has_help(capsys):
             main([name, "--help"])
         assert exit_info.value.code == 0, name
         assert "usage: digitlab" in capsys.readouterr().out
+
+
+def test_shipped_weights_stay_under_5_mb():
+    from pathlib import Path
+
+    import digitlab
+
+    package = Path(digitlab.__file__).parent
+    assert sum(p.stat().st_size for p in package.rglob("*.npz")) < 5_000_000

@@ -15,9 +15,6 @@ PRETRAINED = Path(__file__).resolve().parents[1] / "digitlab" / "pretrained"
 SHIPPED = sorted(PRETRAINED.glob("torch-*.npz"))
 
 
-def test_the_package_weights_stay_under_5_mb():
-    assert sum(p.stat().st_size for p in PRETRAINED.glob("*.npz")) < 5 * 1024 * 1024
-
 
 def _check(path, mnist_dir, n):
     from digitlab.data import load_dataset, to_features

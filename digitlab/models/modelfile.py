@@ -50,7 +50,7 @@ def save_model(model, path, info: dict | None = None) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:  # a file object, so numpy does not append ".npz"
-            np.savez(f, **{META_KEY: np.array(json.dumps(meta, default=_plain))}, **arrays)
+            np.savez_compressed(f, **{META_KEY: np.array(json.dumps(meta, default=_plain))}, **arrays)
     return path
 
 
