@@ -28,6 +28,7 @@ COMMANDS = (  # in the order --help lists them
     "inspect",
     "serve",
     "export",
+    "ensemble",
     "kaggle",
 )
 

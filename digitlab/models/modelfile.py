@@ -43,10 +43,8 @@ class Codec(NamedTuple):
 
 def save_model(model, path, info: dict | None = None) -> Path:
     """Write a fitted `model` to `path` (.npz) atomically; `info` is free JSON metadata."""
-    engine, kind = _describe(model)
-    params, arrays = _codec(engine, kind).encode(model)
-    meta = {"format": FORMAT, "version": VERSION, "engine": engine, "kind": kind,
-            "params": params, "info": info or {}}
+    header, arrays = encode_model(model)
+    meta = {"format": FORMAT, "version": VERSION, **header, "info": info or {}}
     path = Path(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:  # a file object, so numpy does not append ".npz"
@@ -68,14 +66,25 @@ def load_model(path, *, trust: bool = False):
             return load_npy_dir(path)
         path = path / "model.npz"
     meta, arrays = _read(path)
-    decode = _codec(meta["engine"], meta["kind"]).decode
     try:
-        model = decode(meta["params"], arrays, trust)
+        model = decode_model(meta, arrays, trust)
     except DigitlabError:
         raise
     except Exception as exc:  # a file whose arrays do not fit its class
         raise DigitlabError(f"{path}: model file is damaged ({type(exc).__name__}: {exc})") from exc
     return model, meta["info"]
+
+
+def encode_model(model) -> tuple[dict, dict]:
+    """({"engine", "kind", "params"}, arrays): what a file stores for `model` (ensembles nest these)."""
+    engine, kind = _describe(model)
+    params, arrays = _codec(engine, kind).encode(model)
+    return {"engine": engine, "kind": kind, "params": params}, arrays
+
+
+def decode_model(header: dict, arrays: dict, trust: bool = False):
+    """The model `encode_model` described; only classes listed in an engine's CODECS can come back."""
+    return _codec(header["engine"], header["kind"]).decode(header["params"], arrays, trust)
 
 
 def read_model_info(path) -> dict:

@@ -17,6 +17,7 @@ ENGINE_MODULES = {
     "numpy": "digitlab.nn.models",
     "torch": "digitlab.torch_engine.models",
     "keras": "digitlab.keras_engine.models",
+    "ensemble": "digitlab.ensemble",  # model files only: ensembles and test-time augmentation
 }
 NETWORK_ENGINES = ("numpy", "torch", "keras")
 EXTRA_FOR_ENGINE = {"torch": "torch", "keras": "keras"}
