@@ -16,7 +16,7 @@ def random_shift(x: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.
     """
     if max_shift <= 0 or x.ndim != 4:
         return x
-    n, c, h, w = x.shape
+    n, _, h, w = x.shape
     s = max_shift
     padded = np.pad(x, ((0, 0), (0, 0), (s, s), (s, s)))
     oy, ox = rng.integers(0, 2 * s + 1, size=(2, n))  # top-left corner of each crop in the padded image

@@ -70,8 +70,8 @@ class Conv2D(Layer):
         k = kernel_size
         shape = (filters, in_channels, k, k)
         self.k, self.stride, self.padding = k, stride, padding
-        self.params = {"weight": init_weight(init, rng, shape, in_channels * k * k, filters * k * k, dtype),
-                       "bias": np.zeros(filters, dtype=dtype)}
+        self._learn(weight=init_weight(init, rng, shape, in_channels * k * k, filters * k * k, dtype),
+                    bias=np.zeros(filters, dtype=dtype))
 
     def _w_mat(self) -> np.ndarray:
         """W as (out_c, k*k*C), its columns in the (u, v, c) order of a row of cols."""
@@ -83,7 +83,8 @@ class Conv2D(Layer):
         cols = im2col(x, self.k, self.stride, self.padding)  # (n, Ho, Wo, k, k, C)
         n, ho, wo = cols.shape[:3]
         self.cols = cols.reshape(n * ho * wo, -1)  # (n*Ho*Wo, k*k*C)
-        y = self.cols @ self._w_mat().T + self.params["bias"]  # (n*Ho*Wo, out_c)
+        y = self.cols @ self._w_mat().T  # (n*Ho*Wo, out_c)
+        y += self.params["bias"]
         return y.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2)  # (n, out_c, Ho, Wo), a view
 
     def backward(self, dy):
@@ -91,9 +92,8 @@ class Conv2D(Layer):
         dy_mat = dy.transpose(0, 2, 3, 1).reshape(-1, out_c)  # (n*Ho*Wo, out_c)
         w = self.params["weight"]
         dw_mat = dy_mat.T @ self.cols  # dL/dW = dy^T cols   (out_c, k*k*C)
-        self.grads["weight"] = np.ascontiguousarray(
-            dw_mat.reshape(out_c, self.k, self.k, w.shape[1]).transpose(0, 3, 1, 2))
-        self.grads["bias"] = dy_mat.sum(axis=0)  # dL/db = sum over n, i, j
+        self.grads["weight"][...] = dw_mat.reshape(out_c, self.k, self.k, w.shape[1]).transpose(0, 3, 1, 2)
+        dy_mat.sum(axis=0, out=self.grads["bias"])  # dL/db = sum over n, i, j
         if not self.input_grad:  # the first layer: nobody needs dL/dx, skip col2im
             return None
         # dL/dcols = dy W, computed transposed, (k*k*C, n*Ho*Wo) = W^T dy^T: BLAS is several times

@@ -222,7 +222,7 @@ def _split(X, y, fraction: float, rng):
     """((X_fit, y_fit), (X_val, y_val) or None): a random `fraction` held out for validation."""
     if not 0.0 <= fraction < 1.0:
         raise DigitlabError(f"validation_fraction must be in [0, 1), got {fraction}")
-    n_val = int(round(len(X) * fraction))
+    n_val = round(len(X) * fraction)
     if n_val == 0 or n_val == len(X):
         return (X, y), None
     order = rng.permutation(len(X))

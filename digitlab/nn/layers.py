@@ -3,9 +3,14 @@
 Every layer has the same small interface, kept by `Network`:
 
     forward(x, training) -> y        remembers what backward needs
-    backward(dy) -> dx               fills self.grads, same keys as self.params
+    backward(dy) -> dx               writes into self.grads in place, same keys as self.params
     params, grads                    learned arrays by name ("weight", "bias")
     buffers                          state that is not learned (batch-norm running stats)
+
+A `Network` moves every layer's params and grads into one flat buffer each and
+leaves the layers views into it, so its optimiser updates everything at once:
+that is why backward writes into the grads it was given (`out=`) instead of
+binding new arrays.
 
 `dy` is dL/dy for the layer's output and `dx` is dL/dx for its input; each
 backward sits right under its forward, with the equation beside the code.
@@ -28,6 +33,11 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
 
+    def _learn(self, **params: np.ndarray) -> None:
+        """Set the learned arrays, with zero gradients of the same shapes for backward to fill."""
+        self.params = params
+        self.grads = {key: np.zeros_like(value) for key, value in params.items()}
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
@@ -41,16 +51,18 @@ class Dense(Layer):
     def __init__(self, n_in, units, init="he", rng=None, dtype=np.float32):
         super().__init__()
         rng = rng or np.random.default_rng(0)
-        self.params = {"weight": init_weight(init, rng, (n_in, units), n_in, units, dtype),
-                       "bias": np.zeros(units, dtype=dtype)}
+        self._learn(weight=init_weight(init, rng, (n_in, units), n_in, units, dtype),
+                    bias=np.zeros(units, dtype=dtype))
 
     def forward(self, x, training=False):
         self.x = x
-        return x @ self.params["weight"] + self.params["bias"]  # y = x W + b
+        y = x @ self.params["weight"]
+        y += self.params["bias"]  # y = x W + b (the bias added in place: no second (n, out) array)
+        return y
 
     def backward(self, dy):
-        self.grads["weight"] = self.x.T @ dy  # dL/dW = x^T dy      (in, out)
-        self.grads["bias"] = dy.sum(axis=0)  # dL/db = sum_n dy     (out,)
+        np.matmul(self.x.T, dy, out=self.grads["weight"])  # dL/dW = x^T dy      (in, out)
+        dy.sum(axis=0, out=self.grads["bias"])  # dL/db = sum_n dy     (out,)
         if not self.input_grad:  # the network's first layer: dL/dx is not needed
             return None
         return dy @ self.params["weight"].T  # dL/dx = dy W^T       (n, in)
@@ -104,7 +116,7 @@ class BatchNorm(Layer):
     def __init__(self, n_features, momentum=0.1, eps=1e-5, dtype=np.float32):
         super().__init__()
         self.momentum, self.eps = momentum, eps
-        self.params = {"weight": np.ones(n_features, dtype=dtype), "bias": np.zeros(n_features, dtype=dtype)}
+        self._learn(weight=np.ones(n_features, dtype=dtype), bias=np.zeros(n_features, dtype=dtype))
         self.buffers = {"running_mean": np.zeros(n_features, dtype=dtype),
                         "running_var": np.ones(n_features, dtype=dtype)}
 
@@ -132,8 +144,8 @@ class BatchNorm(Layer):
 
     def backward(self, dy):
         axes, shape, x_hat = self.axes, self.shape, self.x_hat
-        self.grads["weight"] = (dy * x_hat).sum(axis=axes)  # dL/dgamma = sum dy * x_hat
-        self.grads["bias"] = dy.sum(axis=axes)  # dL/dbeta = sum dy
+        (dy * x_hat).sum(axis=axes, out=self.grads["weight"])  # dL/dgamma = sum dy * x_hat
+        dy.sum(axis=axes, out=self.grads["bias"])  # dL/dbeta = sum dy
         dx_hat = dy * self.params["weight"].reshape(shape)
         if not self.training:  # fixed statistics: a plain affine map, dx = dx_hat * inv_std
             return dx_hat * self.inv_std

@@ -24,8 +24,9 @@ from digitlab.nn.activations import log_softmax, sigmoid, softmax
 
 def softmax_cross_entropy(z: np.ndarray, onehot: np.ndarray) -> tuple[float, np.ndarray]:
     n = len(z)
-    loss = -(log_softmax(z) * onehot).sum() / n
-    return float(loss), (softmax(z) - onehot) / z.dtype.type(n)  # delta = p - y
+    log_p = log_softmax(z)
+    loss = -(log_p * onehot).sum() / n
+    return float(loss), (np.exp(log_p) - onehot) / z.dtype.type(n)  # delta = p - y
 
 
 def sigmoid_cross_entropy(z: np.ndarray, onehot: np.ndarray) -> tuple[float, np.ndarray]:

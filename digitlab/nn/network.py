@@ -6,6 +6,12 @@
 
 Parameters are named "{index}.{name}" exactly as `architecture.param_shapes`
 lists them, so weights move to and from torch and Keras by name.
+
+All parameters live in one flat float32 array, `net.params`, and all gradients
+in another, `net.grads`; each layer's `params["weight"]` etc. is a view into
+them. The optimiser then updates the whole network with a dozen whole-array
+operations per step instead of a Python loop over every small array. Weights
+that take weight decay come first, so decay is one slice, `net.decayed`.
 """
 
 from __future__ import annotations
@@ -35,6 +41,12 @@ class Network:
         # backward can stop at the first layer with parameters: nothing below it learns
         self.first = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
         self.layers[self.first].input_grad = False
+        self.params, self.grads, self.decayed = _one_buffer(self.layers, self.dtype)
+
+    def __setstate__(self, state):
+        # pickle and deepcopy copy each view on its own: gather them into one buffer again
+        self.__dict__.update(state)
+        self.params, self.grads, self.decayed = _one_buffer(self.layers, self.dtype)
 
     @property
     def head(self) -> str | None:
@@ -67,15 +79,6 @@ class Network:
             for key in getattr(layer, kind):
                 yield f"{index}.{key}", layer, key
 
-    def trainable(self) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
-        """Parameters, their gradients, and whether weight decay applies (weights of dense/conv only)."""
-        params, grads, decay = [], [], []
-        for _, layer, key in self.named("params"):
-            params.append(layer.params[key])
-            grads.append(layer.grads[key])
-            decay.append(key == "weight" and not isinstance(layer, BatchNorm))
-        return params, grads, decay
-
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and buffer, named as `architecture.param_shapes`."""
         weights = {name: layer.params[key].copy() for name, layer, key in self.named("params")}
@@ -83,7 +86,10 @@ class Network:
         return {name: weights[name] for name in A.param_shapes(self.arch)}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        """Load arrays by name; every name must be present with its exact shape."""
+        """Load arrays by name, copied into the existing arrays (the params stay views of `self.params`).
+
+        Every name must be present with its exact shape.
+        """
         expected = A.param_shapes(self.arch)
         missing = sorted(set(expected) - set(weights))
         extra = sorted(set(weights) - set(expected))
@@ -94,7 +100,32 @@ class Network:
                 value = np.asarray(weights[name])
                 if value.shape != tuple(expected[name]):
                     raise ValueError(f"weight {name!r} has shape {value.shape}, expected {tuple(expected[name])}")
-                getattr(layer, kind)[key] = value.astype(self.dtype, copy=True)
+                getattr(layer, kind)[key][...] = value
+
+
+def _decays(layer, key: str) -> bool:
+    """Weight decay applies to the weights of dense and conv layers, not to biases or batch-norm scales."""
+    return key == "weight" and not isinstance(layer, BatchNorm)
+
+
+def _one_buffer(layers: list, dtype) -> tuple[np.ndarray, np.ndarray, slice]:
+    """Move every layer's params and grads into one flat array each, leaving the layers views into them.
+
+    Returns (params, grads, decayed): the decayed weights are params[decayed], the
+    first entries; the rest keep layer order.
+    """
+    entries = sorted(((layer, key) for layer in layers for key in layer.params),
+                     key=lambda entry: not _decays(*entry))  # stable: layer order within each group
+    sizes = [layer.params[key].size for layer, key in entries]
+    params, grads = np.empty(sum(sizes), dtype=dtype), np.zeros(sum(sizes), dtype=dtype)
+    start = n_decayed = 0
+    for (layer, key), size in zip(entries, sizes):
+        shape, part = layer.params[key].shape, slice(start, start + size)
+        params[part] = layer.params[key].reshape(-1)
+        layer.params[key], layer.grads[key] = params[part].reshape(shape), grads[part].reshape(shape)
+        n_decayed += size if _decays(layer, key) else 0
+        start += size
+    return params, grads, slice(0, n_decayed)
 
 
 def _build(spec: dict, in_shape: tuple, rng, dtype):

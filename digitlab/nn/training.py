@@ -79,7 +79,7 @@ def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Tra
                 raise DigitlabError(f"training diverged at epoch {epoch}: the loss is {loss}; "
                                     f"try a smaller learning_rate_init (now {s.learning_rate_init})")
             net.backward(delta, skip_head=fused)
-            optimizer.step(*net.trainable(), lr=lr)
+            optimizer.step(net.params, net.grads, lr, net.decayed)
             sum_loss += loss * len(out)
             correct += (out.argmax(axis=1) == y[index]).sum()
             bar.update(1)

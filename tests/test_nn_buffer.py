@@ -1,0 +1,121 @@
+"""The flat parameter buffer: layers hold views of one array, and one optimiser step over it
+equals a step over every array on its own."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+from digitlab.models import load_model, save_model
+from digitlab.nn import architecture as A
+from digitlab.nn.estimators import MLPClassifier
+from digitlab.nn.layers import BatchNorm
+from digitlab.nn.network import Network
+from digitlab.nn.optimizers import SOLVERS, Optimizer
+
+ARCH = {"input_shape": [1, 6, 6], "layers": [
+    {"type": "conv2d", "filters": 2, "kernel_size": 3}, {"type": "batchnorm"}, {"type": "relu"},
+    {"type": "flatten"}, {"type": "dense", "units": 5}, {"type": "relu"}, {"type": "dense", "units": 3}]}
+
+
+def assert_views_of_one_buffer(net: Network):
+    """Every layer param and grad is a view into net.params / net.grads, and together they tile it."""
+    covered = 0
+    for name, layer, key in net.named("params"):
+        assert np.shares_memory(layer.params[key], net.params), name
+        assert np.shares_memory(layer.grads[key], net.grads), name
+        covered += layer.params[key].size
+    assert covered == net.params.size == A.count_params(A.validate(ARCH))  # running stats are buffers, not params
+
+
+def test_layers_hold_views_and_weights_sit_in_the_decayed_slice():
+    net = Network(ARCH, rng=np.random.default_rng(0))
+    assert_views_of_one_buffer(net)
+    net.params[:] = np.arange(net.params.size)  # writing the buffer is writing the layers
+    decayed = {name for name, layer, key in net.named("params") if key == "weight" and not isinstance(layer, BatchNorm)}
+    assert decayed == {"0.weight", "4.weight", "6.weight"}
+    assert net.decayed.stop == sum(net.get_weights()[name].size for name in decayed)
+    in_slice = {name for name, layer, key in net.named("params")
+                if np.shares_memory(layer.params[key], net.params[net.decayed])}
+    assert in_slice == decayed
+
+
+def test_views_stay_views_after_set_weights_and_copies():
+    net = Network(ARCH, rng=np.random.default_rng(0))
+    other = Network(ARCH, rng=np.random.default_rng(1)).get_weights()
+    net.set_weights(other)
+    assert_views_of_one_buffer(net)
+    for name, weight in net.get_weights().items():
+        np.testing.assert_array_equal(weight, other[name])
+    for clone in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        assert_views_of_one_buffer(clone)
+        assert not np.shares_memory(clone.params, net.params)
+        np.testing.assert_array_equal(clone.params, net.params)
+
+
+def test_views_stay_views_after_a_model_file_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((60, 36), dtype=np.float32), np.arange(60) % 3
+    model = MLPClassifier((8,), max_iter=2, random_state=0).fit(X, y)
+    save_model(model, tmp_path / "m.npz")
+    loaded, _ = load_model(tmp_path / "m.npz")
+    for name, layer, key in loaded.network_.named("params"):
+        assert np.shares_memory(layer.params[key], loaded.network_.params), name
+    # and it trains on: one step moves the loaded weights, seen through the layers
+    before = loaded.get_weights()
+    Optimizer("sgd").step(loaded.network_.params, np.ones_like(loaded.network_.params), lr=0.1)
+    np.testing.assert_allclose(loaded.get_weights()["1.weight"], before["1.weight"] - 0.1)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_one_flat_step_equals_a_step_per_array(solver, weight_decay):
+    """The reference: a separate optimiser per array, decay on the weights only. Same params and state."""
+    net = Network(ARCH, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    names = [(name, layer, key) for name, layer, key in net.named("params")]
+    arrays = {name: layer.params[key].copy() for name, layer, key in names}
+    ours = Optimizer(solver, weight_decay=weight_decay)
+    reference = {name: Optimizer(solver, weight_decay=weight_decay) for name, _, _ in names}
+    for _ in range(4):
+        net.grads[:] = rng.standard_normal(net.grads.size)
+        grads_before = net.grads.copy()
+        for name, layer, key in names:
+            decays = key == "weight" and not isinstance(layer, BatchNorm)
+            reference[name].step(arrays[name], layer.grads[key].copy(), lr=0.01,
+                                 decayed=slice(None) if decays else slice(0))
+        ours.step(net.params, net.grads, lr=0.01, decayed=net.decayed)
+        np.testing.assert_array_equal(net.grads, grads_before)  # the caller's gradient is left alone
+    for name, layer, key in names:
+        np.testing.assert_allclose(layer.params[key], arrays[name], rtol=1e-6, atol=1e-7, err_msg=name)
+        for ours_state, theirs in zip(ours.state, reference[name].state):
+            view = ours_state.reshape(-1)[_offset(net, layer.params[key])]
+            np.testing.assert_allclose(view.reshape(arrays[name].shape), theirs, rtol=1e-6, atol=1e-7,
+                                       err_msg=f"{name} state")
+
+
+def _offset(net: Network, view: np.ndarray) -> slice:
+    start = (view.__array_interface__["data"][0] - net.params.__array_interface__["data"][0]) // view.itemsize
+    return slice(start, start + view.size)
+
+
+def test_adam_moments_match_torch():
+    """Adam keeps m / (1 - b1) and v / (1 - b2); scaled back they are torch's exp_avg and exp_avg_sq."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal(7).astype(np.float32)
+    tp = torch.nn.Parameter(torch.from_numpy(p.copy()))
+    topt = torch.optim.Adam([tp], lr=0.01)
+    ours = Optimizer("adam")
+    for _ in range(3):
+        g = rng.standard_normal(7).astype(np.float32)
+        ours.step(p, g, lr=0.01)
+        tp.grad = torch.from_numpy(g.copy())
+        topt.step()
+    m, v, _ = ours.state
+    state = topt.state[tp]
+    np.testing.assert_allclose(m * (1 - 0.9), state["exp_avg"].numpy(), rtol=1e-5)
+    np.testing.assert_allclose(v * (1 - 0.999), state["exp_avg_sq"].numpy(), rtol=1e-5)
