@@ -119,3 +119,24 @@ def test_adam_moments_match_torch():
     state = topt.state[tp]
     np.testing.assert_allclose(m * (1 - 0.9), state["exp_avg"].numpy(), rtol=1e-5)
     np.testing.assert_allclose(v * (1 - 0.999), state["exp_avg_sq"].numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_training_step_stays_float32(solver):
+    """No float64 sneaks in: every layer's output and input gradient, the loss's delta and the optimiser state."""
+    from digitlab.nn.losses import softmax_cross_entropy
+
+    net = Network(A.validate({**ARCH, "layers": [{"type": "dropout", "rate": 0.1}, *ARCH["layers"]]}))
+    x = np.random.default_rng(0).random((4, 1, 6, 6), dtype=np.float32)
+    for layer in net.layers:
+        x = layer.forward(x, training=True)
+        assert x.dtype == np.float32, type(layer).__name__
+    _, dy = softmax_cross_entropy(x, np.eye(3, dtype=np.float32)[[0, 1, 2, 0]])
+    assert dy.dtype == np.float32
+    for layer in reversed(net.layers[net.first + 1:]):
+        dy = layer.backward(dy)
+        assert dy.dtype == np.float32, type(layer).__name__
+    net.layers[net.first].backward(dy)  # the first layer with parameters: its grads only
+    optimizer = Optimizer(solver, weight_decay=0.01)
+    optimizer.step(net.params, net.grads, lr=0.01, decayed=net.decayed)
+    assert net.params.dtype == np.float32 and all(state.dtype == np.float32 for state in optimizer.state)

@@ -10,6 +10,7 @@ Kept apart from the estimator so it reads on one screen.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ def train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Trai
 
 def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: TrainSettings,
            rng: np.random.Generator) -> list[dict]:
-    n_classes = net.forward(X[:1]).shape[1]
+    onehot = np.eye(net.forward(X[:1]).shape[1], dtype=net.dtype)  # onehot[y] is the one-hot matrix of labels y
     loss_fn, fused = loss_function(s.loss, net.head)
     optimizer = Optimizer(s.solver, momentum=s.momentum, weight_decay=s.alpha)
     batches_per_epoch = -(-len(X) // s.batch_size)
@@ -72,16 +73,17 @@ def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Tra
             # full-batch gradient descent needs no shuffled copy of the whole data set
             index = slice(None) if full_batch else order[b * s.batch_size:(b + 1) * s.batch_size]
             lr = learning_rate(s.schedule, s.learning_rate_init, ((epoch - 1) * batches_per_epoch + b) / total_steps)
+            y_batch = y[index]
             out = net.forward(random_shift(X[index], s.augment, rng), training=True, skip_head=fused)
-            loss, delta = loss_fn(out, _onehot(y[index], n_classes, out.dtype))
-            if not np.isfinite(loss):
+            loss, delta = loss_fn(out, onehot[y_batch])
+            if not math.isfinite(loss):
                 bar.close()
                 raise DigitlabError(f"training diverged at epoch {epoch}: the loss is {loss}; "
                                     f"try a smaller learning_rate_init (now {s.learning_rate_init})")
             net.backward(delta, skip_head=fused)
             optimizer.step(net.params, net.grads, lr, net.decayed)
             sum_loss += loss * len(out)
-            correct += (out.argmax(axis=1) == y[index]).sum()
+            correct += (out.argmax(axis=1) == y_batch).sum()
             bar.update(1)
         row = {"epoch": epoch, "loss": float(sum_loss / len(X)), "accuracy": float(correct / len(X)),
                "val_loss": None, "val_accuracy": None, "lr": lr}
