@@ -60,6 +60,8 @@ def main(argv=None) -> int:
     source.add_argument("--preset", choices=sorted(PRESETS))
     source.add_argument("--from-run", help="a run folder of `digitlab train --engine torch`")
     parser.add_argument("--name", default=None, help="file name in digitlab/pretrained (default torch-<preset>)")
+    parser.add_argument("--out-dir", default=str(PRETRAINED),
+                        help="where the model and its card go (default: inside the package, digitlab/pretrained)")
     parser.add_argument("--data-dir", default="../shared/data/mnist")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -99,13 +101,15 @@ def main(argv=None) -> int:
         "data_sha256": {f: sha256(Path(args.data_dir) / f) for f in MNIST_FILES},
         "command": command, "params": {k: v for k, v in model.get_params().items() if k != "checkpoint"},
         "machine": f"{platform.machine()} {os.cpu_count()}-core CPU, {platform.system()}, "
-                   f"torch {_torch_version()}, shared with ~7 other jobs (heavily loaded) while training",
+                   f"torch {_torch_version()}, load average {os.getloadavg()[0]:.1f} at the end",
         "trained": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "history": getattr(model, "history_", []),
     }
     info = {k: card[k] for k in ("input_shape", "classes", "dataset", "test_accuracy", "seed", "name")}
-    save_model(shipped, PRETRAINED / f"{name}.npz", info=info)
-    write_json(PRETRAINED / f"{name}.json", card)
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_model(shipped, out / f"{name}.npz", info=info)
+    write_json(out / f"{name}.json", card)
     return 0
 
 
