@@ -209,13 +209,24 @@ def lenet5(input_shape=(1, 28, 28), n_classes=10) -> dict:
     return validate({"input_shape": list(input_shape), "layers": layers})
 
 
-def fast_cnn(channels=(16, 32), input_shape=(1, 28, 28), n_classes=10) -> dict:
-    """A small, quick CNN: per stage one 5x5 conv (same padding), batch-norm, ReLU, 2x2 pool."""
+def fast_cnn(channels=(16, 32, 64), input_shape=(1, 28, 28), n_classes=10, hidden=(128,)) -> dict:
+    """A CNN for training fast on a CPU: no layer works at full resolution.
+
+    Every conv halves the image (stride 2: a 5x5 first, then 3x3s), with batch-norm
+    and ReLU, so 28x28 -> 14 -> 7 -> 4; then the dense layers in `hidden` and the logits.
+    Halving the image in the first layer is what makes it quick: with the defaults
+    it does ~1.2 MFLOP per 28x28 image forward, a fifth of two 5x5 convs (16, 32)
+    at full and half resolution with max-pools, and a twentieth of pytorch/examples' net.
+    """
     layers = []
-    for c in channels:
-        layers += [{"type": "conv2d", "filters": int(c), "kernel_size": 5, "padding": 2},
-                   {"type": "batchnorm"}, {"type": "relu"}, {"type": "maxpool2d", "pool_size": 2}]
-    layers += [{"type": "flatten"}, {"type": "dense", "units": n_classes, "init": "xavier"}]
+    for i, c in enumerate(channels):
+        k = 5 if i == 0 else 3
+        layers += [{"type": "conv2d", "filters": int(c), "kernel_size": k, "stride": 2, "padding": k // 2},
+                   {"type": "batchnorm"}, {"type": "relu"}]
+    layers.append({"type": "flatten"})
+    for units in hidden:
+        layers += [{"type": "dense", "units": int(units)}, {"type": "relu"}]
+    layers.append({"type": "dense", "units": n_classes, "init": "xavier"})
     return validate({"input_shape": list(input_shape), "layers": layers})
 
 
@@ -241,5 +252,5 @@ def build(kind, input_shape, n_classes, *, hidden_layer_sizes=(128,), activation
     if kind == "lenet5":
         return lenet5(input_shape, n_classes)
     if kind == "fast-cnn":
-        return fast_cnn(channels, input_shape, n_classes)
+        return fast_cnn(channels, input_shape, n_classes, hidden=hidden)
     raise DigitlabError(f"unknown architecture {kind!r}; choose {', '.join(BUILDERS)} or a dict")

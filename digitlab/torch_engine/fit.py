@@ -37,7 +37,7 @@ def fit_estimator(est, X, y):
     module = build_module(est.architecture_)
     images = torch.from_numpy(X).view(len(X), *est.architecture_["input_shape"])  # (n, C, H, W)
     log = (lambda msg: print(msg, flush=True)) if est.verbose else None
-    history = train_module(module, images, torch.from_numpy(y_index.astype(np.int64)), _config(est, seed, device),
+    history = train_module(module, images, torch.from_numpy(y_index.astype(np.int64)), train_config(est, seed, device),
                            device, checkpoint=est.checkpoint, resume=est.resume, log=log)
     est.module_ = module.eval()
     est.device_ = device
@@ -80,7 +80,8 @@ def predict_logits(est, X, batch: int = 2048) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0, len(est.classes_)), np.float32)
 
 
-def _config(est, seed: int, device) -> TrainConfig:
+def train_config(est, seed: int, device) -> TrainConfig:
+    """The loop's settings from the estimator's parameters (benchmarks reuse it to run a preset exactly)."""
     if est.augment not in PRESETS:
         raise DigitlabError(f"unknown augment {est.augment!r}; choose from {', '.join(PRESETS)}")
     if not 0 <= est.label_smoothing < 1:
