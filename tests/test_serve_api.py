@@ -215,6 +215,8 @@ def tiny_png_claiming(width: int, height: int) -> bytes:
     ({"pixels": [0] * 783 + [256]}, "less than or equal to 255"),
     ({"pixels": [-1] + [0] * 783}, "greater than or equal to 0"),
     ({"pixels": ["x"] * 784}, "number"),
+    ({"pixels": [True] * 784}, "number"),  # JSON numbers only: no true/false, no "12"
+    ({"pixels": ["12"] * 784}, "number"),
     ({"image": "not base64!"}, "base64"),
     ({"image": ""}, "empty"),
     ({"image": base64.b64encode(b"GIF89a but not really").decode()}, "not a picture"),

@@ -8,7 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,3 +70,30 @@ def test_busy_port_is_one_line_exit_2(model_file):
         _, err = result.communicate(timeout=60)
     assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in err
     assert err.count("\n") == 1, err
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(c) for path in Path(f"/proc/{pid}/task").glob("*/children") for c in path.read_text().split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to see the worker")
+def test_two_workers_answer_and_stop_together(model_file, mnist_dir):
+    server = digitlab("serve", "--model", str(model_file), "--port", "0", "--workers", "2")
+    try:
+        line = server.stdout.readline()
+        url = line.split()[3]
+        deadline = time.monotonic() + 30
+        while not children_of(server.pid) and time.monotonic() < deadline:  # forks after printing
+            time.sleep(0.05)
+        (worker,) = children_of(server.pid)
+        image = mnist(mnist_dir, "test")[0][0]
+        body = json.dumps({"pixels": image.ravel().tolist()}).encode()
+        for _ in range(6):  # a new connection each time: either process may take it
+            ask = urllib.request.Request(f"{url}/api/predict", body, {"Content-Type": "application/json"})
+            with urllib.request.urlopen(ask, timeout=30) as answer:
+                assert json.load(answer)["digit"] == 7  # the first MNIST test digit
+    finally:
+        server.send_signal(signal.SIGINT)  # to the first process only, as a supervisor would
+        assert server.wait(timeout=30) == 0
+        assert "Traceback" not in server.stderr.read()
+    assert not Path(f"/proc/{worker}").exists() or "Z" in Path(f"/proc/{worker}/stat").read_text().split()[2]

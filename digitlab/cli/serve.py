@@ -6,6 +6,8 @@ import socket
 
 from digitlab.errors import DigitlabError
 
+WORKERS = 1
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("serve", help="web page to draw digits, and a JSON API (needs digitlab[serve])")
@@ -20,27 +22,27 @@ def add_parser(subparsers) -> None:
                    help="largest request body accepted (default 8 MiB; larger -> 413)")
     p.add_argument("--max-pixels", type=int, default=24_000_000,
                    help="largest image, width x height, decoded (default 24 million; larger -> 422)")
+    p.add_argument("--workers", type=int, default=WORKERS,
+                   help=f"server processes sharing the port (default {WORKERS}; see BENCHMARKS.md, Serving)")
+    p.add_argument("--max-batch", type=int, default=8,
+                   help="most concurrent pixel requests answered by one forward pass (default 8)")
     p.set_defaults(func=run)
 
 
-def run(model, host, port, trust, max_body_bytes, max_pixels):
+def run(model, host, port, trust, max_body_bytes, max_pixels, workers, max_batch):
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401 - the extra's other half, checked here for one clear message
 
         from digitlab.serve.app import create_app
+        from digitlab.serve.workers import serve
     except ImportError as exc:
         raise DigitlabError(f"serve needs an optional dependency ({exc.name}): pip install 'digitlab[serve]'")
-    from threadpoolctl import threadpool_limits
-
-    app = create_app(model, trust=trust, max_body_bytes=max_body_bytes, max_pixels=max_pixels)
+    if workers < 1 or max_batch < 1:
+        raise DigitlabError("--workers and --max-batch must be 1 or more")
+    app = create_app(model, trust=trust, max_body_bytes=max_body_bytes, max_pixels=max_pixels,
+                     max_batch=max_batch)
     sock = _listen(host, port)
-    # One image per request is too small to split across BLAS threads; extra threads only spin
-    # and take CPU from the other requests (measured: 5.9 -> 3.3 ms of server CPU per request).
-    try:
-        with threadpool_limits(1):
-            uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a clean shutdown; stopping is the plan
-        pass
+    serve(app, sock, workers)
     print("digitlab: stopped", flush=True)
     return 0
 

@@ -17,24 +17,28 @@ body over the cap (`limits.BodyLimit`), 422 for anything we cannot read.
 
 from __future__ import annotations
 
+import copy
 import json
+import threading
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from digitlab import __version__
 from digitlab.errors import DigitlabError
 from digitlab.files import _jsonable
-from digitlab.predict import Reader
+from digitlab.predict import MIN_INK, Reader
 from digitlab.pretrained import list_pretrained
 from digitlab.serve import images, schemas
+from digitlab.serve.batching import Batcher
 from digitlab.serve.limits import DEFAULT_MAX_BODY, BodyLimit
 
 STATIC = Path(str(resources.files("digitlab.serve") / "static"))
@@ -46,7 +50,8 @@ CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-
 
 def create_app(model=None, *, trust: bool = False, reader=None,
                max_body_bytes: int = DEFAULT_MAX_BODY,
-               max_pixels: int = images.DEFAULT_MAX_PIXELS):
+               max_pixels: int = images.DEFAULT_MAX_PIXELS, max_batch: int = 8,
+               model_threads: int = 1):
     """The FastAPI app serving `model` (None: the shipped default; a shipped name; a path).
 
     Parameters
@@ -61,6 +66,10 @@ def create_app(model=None, *, trust: bool = False, reader=None,
         Largest request body accepted, counted as it arrives (413 beyond it).
     max_pixels : int
         Largest image, width x height, we will decode (422 beyond it).
+    max_batch : int
+        Most pixel requests answered by one forward pass (see `batching`).
+    model_threads : int
+        Forward passes that may run at once, each in its own thread.
     """
     if reader is None:
         reader = Reader.load(model=model, trust=trust)
@@ -71,18 +80,32 @@ def create_app(model=None, *, trust: bool = False, reader=None,
                   description="Read handwritten digits: one digit, or a number in a photo.")
     _add_error_handlers(api)
 
+    # The numpy layers keep each call's inputs (for backward), so no two threads may run one
+    # model at once: every forward pass of /api/predict goes through the batcher, one reader
+    # per batcher thread, and /api/read has a copy of its own behind a lock.
+    readers = [reader] + [copy.deepcopy(reader) for _ in range(model_threads - 1)]
+    batcher = Batcher([_forward(r) for r in readers], max_batch=max_batch)
+    number_reader, number_lock = copy.deepcopy(reader), threading.Lock()
+
     @api.post("/api/predict", response_model=schemas.Prediction, responses=ERRORS)
     async def predict(request: schemas.PredictRequest):
         """Read one digit from an image (base64) or from 784 pixel values (0-255, white on black)."""
         if request.pixels is not None:
-            # ~1 ms of numpy: cheaper on the event loop than a hop to a worker thread and back
-            return _prediction(reader.predict_pixels(np.asarray(request.pixels, dtype=np.float64)))
-        return await run_in_threadpool(_predict_image, reader, request.image, max_pixels)
+            image, notes = _pixels_image(reader, request.pixels), []
+            if image.sum() < MIN_INK * 255 * image.size:  # the rule of `Reader.predict_pixels`
+                return _json(_prediction(reader.no_digit(image, ["no ink found (blank or nearly blank canvas)"])))
+        else:  # decoding and preprocessing take milliseconds to tens of them: a worker thread
+            prepared = await run_in_threadpool(_prepare_image, reader, request.image, max_pixels)
+            if not prepared.has_digit:
+                return _json(_prediction(reader.no_digit(prepared.input, prepared.warnings)))
+            image, notes = prepared.input, prepared.warnings
+        # concurrent requests share one forward pass, run off the event loop (see `batching`)
+        return _json(_prediction(await batcher.submit((image, notes))))
 
     @api.post("/api/read", response_model=schemas.Reading, responses=ERRORS)
     async def read(request: schemas.ReadRequest):
         """Read a number (one or more digits on a line) from an image (base64)."""
-        return await run_in_threadpool(_read_number, reader, request.image, max_pixels)
+        return await run_in_threadpool(_read_number, number_reader, number_lock, request.image, max_pixels)
 
     @api.get("/api/models", response_model=schemas.Models)
     async def models():
@@ -102,23 +125,43 @@ def create_app(model=None, *, trust: bool = False, reader=None,
     return api
 
 
-# Decoding and preprocessing a photo takes milliseconds to tens of them: worker threads,
-# so one large upload does not stall every other request.
+def _forward(reader):
+    """A batch function for `Batcher`: [(uint8 (H, W) input, its warnings)] -> [Prediction]."""
+    def predict(items):
+        return reader.predict_inputs([image for image, _ in items], [notes for _, notes in items])
+    return predict
 
-def _predict_image(reader, image: str, max_pixels: int) -> dict:
+
+def _prepare_image(reader, image: str, max_pixels: int):
+    """A base64 picture, checked against the pixel cap, preprocessed into the model's input."""
     data = images.decode_base64(image)
     images.image_size(data, max_pixels)
-    return _prediction(reader.predict_image(data))
+    return reader.prepare(data)
 
 
-def _read_number(reader, image: str, max_pixels: int) -> dict:
+def _read_number(reader, lock, image: str, max_pixels: int) -> dict:
     data = images.decode_base64(image)
     width, height = images.image_size(data, max_pixels)
-    r = reader.read_number(data)
+    with lock:
+        r = reader.read_number(data)
     digits = [{**_prediction(d), "box": dict(zip(("x0", "y0", "x1", "y1"), map(int, d.box)))}
               for d in r.digits]
     return {"text": r.text, "digits": digits, "width": width, "height": height,
             "warnings": [str(w) for w in r.warnings]}
+
+
+def _pixels_image(reader, pixels) -> np.ndarray:
+    """uint8 (H, W) from the validated 0-255 pixel list, as `Reader.predict_pixels` makes it."""
+    values = np.asarray(pixels, dtype=np.float64)
+    if values.size != reader.shape[0] * reader.shape[1]:  # a model trained on other-sized inputs
+        raise DigitlabError(f"this model reads {reader.shape[0]}x{reader.shape[1]} images: "
+                            f"send an image, not {values.size} pixel values")
+    return np.round(values.reshape(reader.shape)).astype(np.uint8)
+
+
+def _json(payload: dict) -> Response:
+    """Our own answer, already in the schema's shape: skips FastAPI re-validating it per request."""
+    return Response(to_json(payload), media_type="application/json")
 
 
 def _prediction(p) -> dict:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 SIDE = 28
 N_PIXELS = SIDE * SIDE
 
-Pixel = Annotated[float, Field(ge=0, le=255, allow_inf_nan=False)]
+# strict: JSON numbers only; lax mode would take true/false and "12" as pixel values
+Pixel = Annotated[float, Field(ge=0, le=255, allow_inf_nan=False, strict=True)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 Status = Literal["ok", "unsure", "no digit"]
 

@@ -1,0 +1,60 @@
+"""Run the app under uvicorn in one or more processes sharing one listening socket.
+
+One Python process answers HTTP on one core at a time (the GIL). With
+`workers=2`, the process that loaded the model forks a second after the model
+is loaded and the socket bound, so both share the model's memory
+(copy-on-write), and the kernel hands each new connection to whichever
+process accepts it first. Stopping the first process (Ctrl-C, SIGINT,
+SIGTERM) stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from digitlab.errors import DigitlabError
+
+
+def serve(app, sock, workers: int = 1) -> None:
+    """Serve `app` on the bound, listening `sock` until interrupted."""
+    if workers > 1 and not hasattr(os, "fork"):
+        raise DigitlabError("--workers above 1 needs os.fork (Linux, macOS); use --workers 1 here")
+    children = []
+    for _ in range(workers - 1):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve, then leave without running the parent's clean-up
+            code = 1
+            try:
+                _run(app, sock)
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+    try:
+        _run(app, sock)
+    finally:
+        for pid in children:
+            _stop(pid)
+
+
+def _run(app, sock) -> None:
+    import uvicorn
+    from threadpoolctl import threadpool_limits
+
+    # One batch of a few digits is too small to split across BLAS threads; extra threads only
+    # spin and take CPU from the other requests (measured: 5.9 -> 3.3 ms of server CPU per request).
+    try:
+        with threadpool_limits(1):
+            uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after a clean shutdown; stopping is the plan
+        pass
+
+
+def _stop(pid: int) -> None:
+    """Ask a worker to finish its requests and leave (uvicorn shuts down on SIGTERM), then reap it."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):  # it had already gone
+        pass
