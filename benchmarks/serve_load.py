@@ -126,9 +126,12 @@ async def client(address, requests, stop_at, pace, latencies, errors, offset):
         connection[1].close()
 
 
+async def warm_up(address, requests, seconds: float = 2):
+    await client(address, requests, time.perf_counter() + seconds, 0, [], [], 0)
+
+
 async def load(address, requests, clients, seconds, pace):
     latencies, errors = [], []
-    await client(address, requests, time.perf_counter() + 2, 0, [], [], 0)  # warm-up: 2 s, one client
     stop_at = time.perf_counter() + seconds
     began = time.perf_counter()
     await asyncio.gather(*(client(address, requests, stop_at, pace, latencies, errors, k * 7)
@@ -208,9 +211,9 @@ def main():
     host, port = url.removeprefix("http://").rsplit(":", 1)
     requests = http_requests(host, int(port), bodies)
     try:
+        run_loop(warm_up((host, int(port)), requests))  # 2 s, one client; not counted below
         cpu_before, client_before = cpu_seconds(server.pid), time.process_time()
         ms, errors, elapsed = run_loop(load((host, int(port)), requests, args.clients, args.seconds, args.pace))
-        # both include the 2 s one-client warm-up, so they slightly overstate the cost per request
         server_cpu = cpu_seconds(server.pid) - cpu_before
         client_cpu = time.process_time() - client_before
     finally:

@@ -23,7 +23,7 @@ from digitlab.serve.batching import Batcher
 
 
 class Recorder:
-    """A 'model' that squares numbers, one worker's batches and threads noted down."""
+    """A 'model' that squares numbers, noting down its batches and the threads it ran in."""
 
     def __init__(self, seconds: float = 0.01, fail_on=None):
         self.batches, self.threads = [], set()
@@ -40,7 +40,7 @@ class Recorder:
 
 def test_requests_that_arrive_while_busy_share_the_next_call():
     model = Recorder()
-    batcher = Batcher([model], max_batch=8)
+    batcher = Batcher(model, max_batch=8)
 
     async def main():
         first = asyncio.ensure_future(batcher.submit(0))
@@ -53,23 +53,22 @@ def test_requests_that_arrive_while_busy_share_the_next_call():
     assert model.batches == [[0], list(range(1, 9)), list(range(9, 17)), list(range(17, 21))]
 
 
-def test_each_worker_has_its_own_thread_and_both_run_at_once():
-    models = [Recorder(seconds=0.05), Recorder(seconds=0.05)]
-    batcher = Batcher(models, max_batch=4)
+def test_calls_run_in_one_worker_thread_off_the_event_loop():
+    model = Recorder(seconds=0.01)
+    batcher = Batcher(model, max_batch=4)
 
     async def main():
-        return await asyncio.gather(*(batcher.submit(x) for x in range(10)))
+        results = await asyncio.gather(*(batcher.submit(x) for x in range(10)))
+        return results, threading.get_ident()
 
-    assert asyncio.run(main()) == [x * x for x in range(10)]
-    assert all(m.batches for m in models), "the second worker never ran"
-    assert len(models[0].threads | models[1].threads) == 2
-    assert not models[0].threads & models[1].threads
-    assert sorted(x for m in models for b in m.batches for x in b) == list(range(10))
+    results, loop_thread = asyncio.run(main())
+    assert results == [x * x for x in range(10)]
+    assert len(model.threads) == 1 and loop_thread not in model.threads
 
 
 def test_a_failing_call_fails_its_own_requests_only():
     model = Recorder(fail_on=3)
-    batcher = Batcher([model], max_batch=4)
+    batcher = Batcher(model, max_batch=4)
 
     async def one(x):
         try:
@@ -88,7 +87,7 @@ def test_a_failing_call_fails_its_own_requests_only():
 
 def test_a_request_given_up_on_does_not_stall_the_others():
     model = Recorder()
-    batcher = Batcher([model], max_batch=8)
+    batcher = Batcher(model, max_batch=8)
 
     async def main():
         first = asyncio.ensure_future(batcher.submit(0))
@@ -105,14 +104,14 @@ def test_a_request_given_up_on_does_not_stall_the_others():
 
 def test_a_fresh_event_loop_is_served_too():
     """A test client may run each request on a new loop; the batcher must not stick to the first."""
-    batcher = Batcher([Recorder(seconds=0)])
+    batcher = Batcher(Recorder(seconds=0))
     assert [asyncio.run(batcher.submit(x)) for x in range(3)] == [0, 1, 4]
 
 
 def test_concurrent_app_requests_match_the_reader_one_at_a_time(mnist_dir):
     reader = serve_reader(mnist_dir)
     images = mnist(mnist_dir, "test")[0][:24]
-    app = create_app(reader=reader, max_batch=8, model_threads=2)
+    app = create_app(reader=reader, max_batch=8)
 
     async def main():
         transport = httpx.ASGITransport(app=app)

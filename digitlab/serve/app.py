@@ -50,8 +50,7 @@ CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-
 
 def create_app(model=None, *, trust: bool = False, reader=None,
                max_body_bytes: int = DEFAULT_MAX_BODY,
-               max_pixels: int = images.DEFAULT_MAX_PIXELS, max_batch: int = 8,
-               model_threads: int = 1):
+               max_pixels: int = images.DEFAULT_MAX_PIXELS, max_batch: int = 8):
     """The FastAPI app serving `model` (None: the shipped default; a shipped name; a path).
 
     Parameters
@@ -67,9 +66,7 @@ def create_app(model=None, *, trust: bool = False, reader=None,
     max_pixels : int
         Largest image, width x height, we will decode (422 beyond it).
     max_batch : int
-        Most pixel requests answered by one forward pass (see `batching`).
-    model_threads : int
-        Forward passes that may run at once, each in its own thread.
+        Most concurrent digits answered by one forward pass (see `batching`).
     """
     if reader is None:
         reader = Reader.load(model=model, trust=trust)
@@ -81,10 +78,9 @@ def create_app(model=None, *, trust: bool = False, reader=None,
     _add_error_handlers(api)
 
     # The numpy layers keep each call's inputs (for backward), so no two threads may run one
-    # model at once: every forward pass of /api/predict goes through the batcher, one reader
-    # per batcher thread, and /api/read has a copy of its own behind a lock.
-    readers = [reader] + [copy.deepcopy(reader) for _ in range(model_threads - 1)]
-    batcher = Batcher([_forward(r) for r in readers], max_batch=max_batch)
+    # model at once: every forward pass of /api/predict goes through the batcher's one thread,
+    # and /api/read has a copy of its own behind a lock.
+    batcher = Batcher(_forward(reader), max_batch=max_batch)
     number_reader, number_lock = copy.deepcopy(reader), threading.Lock()
 
     @api.post("/api/predict", response_model=schemas.Prediction, responses=ERRORS)

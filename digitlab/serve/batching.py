@@ -10,7 +10,7 @@ it runs at once, alone; while it runs, newcomers queue, and the next call
 takes all of them (up to `max_batch`). So an idle server adds no delay, and a
 busy one batches exactly as much as its load makes it.
 
-    batcher = Batcher(lambda inputs: reader.predict_inputs(inputs))
+    batcher = Batcher(reader.predict_inputs)
     prediction = await batcher.submit(image)   # image: uint8 (28, 28)
 """
 
@@ -25,53 +25,48 @@ class Batcher:
 
     Parameters
     ----------
-    predicts : list of callables
-        Each takes a list of n items and returns n results in the same order.
-        Each gets a worker thread of its own and is only ever called from it,
-        so a model that keeps per-call state (our layers keep their inputs for
-        backward) must be given as one copy per callable. Two callables: two
-        batches at once, on two cores (numpy and BLAS release the GIL).
+    predict : callable
+        Takes a list of n items and returns n results in the same order. It
+        runs in a worker thread of its own, one call at a time, so a model that
+        keeps per-call state (our layers keep their inputs for backward) is
+        safe as long as nothing else calls it meanwhile.
     max_batch : int
         Most items in one call; more waiting items go to the next call.
     """
 
-    def __init__(self, predicts, max_batch: int = 8):
+    def __init__(self, predict, max_batch: int = 8):
+        self.predict = predict
         self.max_batch = max_batch
-        self._workers = [(predict, ThreadPoolExecutor(1, thread_name_prefix="digitlab-batch"))
-                         for predict in predicts]
-        self._idle = list(range(len(self._workers)))  # workers with no drainer
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="digitlab-batch")
         self._waiting: list[tuple[object, asyncio.Future]] = []
+        self._draining = False
 
     async def submit(self, item):
         """The result for `item`, computed in a batch with whatever else is waiting."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._waiting.append((item, future))
-        if self._idle:
-            loop.create_task(self._drain(self._idle.pop()))
+        if not self._draining:
+            self._draining = True
+            loop.create_task(self._drain())
         return await future
 
-    async def _drain(self, worker: int):
-        """Run batches on `worker` until nothing waits.
-
-        A task of its own, so no request waits for batches after its own.
-        """
-        predict, thread = self._workers[worker]
+    async def _drain(self):
+        """Run batches until nothing waits; a task of its own, so no request waits for later batches."""
         loop = asyncio.get_running_loop()
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
                 batch = [(item, future) for item, future in batch if not future.done()]  # cancelled
                 if batch:
-                    await self._run(loop, predict, thread, batch)
+                    await self._run(loop, batch)
         finally:  # also when a loop shuts down under us (a test client's loop per request)
-            self._idle.append(worker)
+            self._draining = False
 
-    @staticmethod
-    async def _run(loop, predict, thread, batch):
+    async def _run(self, loop, batch):
         """One call of `predict` in its thread; each waiting request gets its result or the error."""
         try:
-            results = await loop.run_in_executor(thread, predict, [item for item, _ in batch])
+            results = await loop.run_in_executor(self._thread, self.predict, [item for item, _ in batch])
         except Exception as exc:  # noqa: BLE001 - each request re-raises it in its own handler
             for _, future in batch:
                 if not future.done():
