@@ -3,11 +3,14 @@
     python benchmarks/serve_load.py --model M.npz --clients 50 --seconds 20 --payload pixels
     python benchmarks/serve_load.py --model M.npz --clients 50 --seconds 20 --payload canvas --pace 0.12
 
-The server runs as its own process (`python -m digitlab serve --port 0`), so the
-load generator does not share its interpreter. Each client is an asyncio task
-with its own keep-alive connection, sending one request after another
-(closed loop) or, with --pace S, one every S seconds as the drawing page does
-while a person draws. Payloads are real MNIST test digits: `pixels` (784 values,
+The server runs as its own process(es) (`python -m digitlab serve --port 0`), so
+the load generator does not share its interpreter. Each client is an asyncio
+task with its own raw HTTP/1.1 keep-alive connection (lean: the generator shares
+the server's cores), sending one request after another (closed loop) or, with
+--pace S, one every S seconds as the drawing page does while a person draws,
+starting at a random point of its first interval. Latency: from writing the
+request to reading the last byte of the answer. CPU: the server's processes and
+the generator, per answered request, after a 2 s one-client warm-up. Payloads are real MNIST test digits: `pixels` (784 values,
 already 28x28) or `canvas` (the page's request: a 140x140 PNG of dark ink on
 white, decoded and preprocessed on the server). Prints one Markdown table row.
 """
@@ -58,10 +61,12 @@ def cpu_seconds(pid: int) -> float:
     return own + sum(cpu_seconds(int(child)) for child in children)
 
 
-def start_server(model) -> tuple[subprocess.Popen, str]:
+def start_server(model, workers=None) -> tuple[subprocess.Popen, str]:
     command = [sys.executable, "-m", "digitlab", "serve", "--port", "0", "--host", "127.0.0.1"]
     if model:
         command += ["--model", str(model)]
+    if workers:
+        command += ["--workers", str(workers)]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     line = server.stdout.readline()
     if not line.startswith("digitlab: serving on "):
@@ -196,6 +201,8 @@ def main():
     parser.add_argument("--payload", choices=("pixels", "canvas"), default="pixels")
     parser.add_argument("--pace", type=float, default=0.0,
                         help="seconds between one client's requests (0: back to back)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="server processes (default: digitlab serve's own default)")
     parser.add_argument("--asgi", action="store_true",
                         help="instead: time requests inside the app, one at a time, no HTTP")
     args = parser.parse_args()
@@ -207,7 +214,7 @@ def main():
               f"p50 {np.percentile(ms, 50):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, "
               f"mean {ms.mean():.2f} ms")
         return
-    server, url = start_server(args.model)
+    server, url = start_server(args.model, args.workers)
     host, port = url.removeprefix("http://").rsplit(":", 1)
     requests = http_requests(host, int(port), bodies)
     try:
