@@ -215,8 +215,8 @@ def fast_cnn(channels=(16, 32, 64), input_shape=(1, 28, 28), n_classes=10, hidde
     Every conv halves the image (stride 2: a 5x5 first, then 3x3s), with batch-norm
     and ReLU, so 28x28 -> 14 -> 7 -> 4; then the dense layers in `hidden` and the logits.
     Halving the image in the first layer is what makes it quick: with the defaults
-    it does ~1.2 MFLOP per 28x28 image forward, a fifth of two 5x5 convs (16, 32)
-    at full and half resolution with max-pools, and a twentieth of pytorch/examples' net.
+    it does ~1.5 MFLOP per 28x28 image forward, a quarter of two 5x5 convs (16, 32)
+    at full and half resolution with max-pools, a sixteenth of pytorch/examples' net.
     """
     layers = []
     for i, c in enumerate(channels):
