@@ -190,7 +190,10 @@ def asgi_cost(model, bodies) -> np.ndarray:
             times.append(time.perf_counter() - started)
         return np.array(times) * 1000
 
-    return asyncio.run(run())
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # as `digitlab serve` runs
+        return asyncio.run(run())
 
 
 def main():
