@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import traceback
 
 from digitlab.errors import DigitlabError
 
@@ -24,12 +25,12 @@ def serve(app, sock, workers: int = 1) -> None:
     for _ in range(workers - 1):
         pid = os.fork()
         if pid == 0:  # a worker: serve, then leave without running the parent's clean-up
-            code = 1
             try:
                 _run(app, sock)
-                code = 0
-            finally:
-                os._exit(code)
+            except BaseException:  # noqa: BLE001 - say why on stderr, then leave all the same
+                traceback.print_exc()
+                os._exit(1)
+            os._exit(0)
         children.append(pid)
     try:
         _run(app, sock)
