@@ -49,6 +49,7 @@ def main():
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
     parser.add_argument("--n", type=int, default=1000, help="photos of digits")
     parser.add_argument("--others", type=int, default=200, help="blank, noise, letter and scribble images each")
+    parser.add_argument("--per-letter", type=int, default=10, help="images of each letter for the per-letter table")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -95,6 +96,20 @@ def main():
     for i, (name, make) in enumerate(others):
         rejected, none = rejected_share(reader, make, args.others, args.seed + 1 + i)
         print(f"| {name} | {args.others} | {rejected:.1%} | {none:.1%} |")
+    if args.per_letter:
+        per_letter_table(reader, args.per_letter, args.seed + 100)
+
+
+def per_letter_table(reader, n, seed):
+    """Share of each letter answered "no digit" or "unsure", look-alikes (O, l, S...) marked with *."""
+    cells = []
+    for i, char in enumerate(synth.LETTERS):
+        rejected, _ = rejected_share(reader, lambda rng, c=char: synth.letter(rng, c), n, seed + i)
+        cells.append(f"{char}{'*' if char in synth.LOOKALIKES else ''} {rejected:.0%}")
+    print(f"\nper letter ({n} images each, DejaVu Sans; * marks a look-alike of a digit):\n")
+    print("|" + " |" * 13 + "\n|" + " --- |" * 13)
+    for row in range(0, len(cells), 13):
+        print("| " + " | ".join(cells[row: row + 13]) + " |")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@
 1. Connected components of the ink mask (`scipy.ndimage.label`, 8-connected).
 2. Merge the pieces of one digit: a 5's detached top bar or a 4 drawn in two
    strokes overlap horizontally; a small piece joins its nearest neighbour.
+   Groups that nearly touch are offered to step 3 both joined and apart.
 3. Split touching digits: a blob much wider than a digit is tall is cut into
-   k parts at the emptiest columns near w/k, 2w/k...; the classifier picks k
-   (the cut whose pieces it reads most confidently, with a prior from the
-   width), because a "0" and a touching "11" can have the same width.
+   k parts along least-ink paths that bend round the strokes (dynamic
+   programming, not straight columns, since touching digits overlap); the
+   classifier picks among the candidates (the one whose parts it reads most
+   confidently and that look most like digits, with priors from the width),
+   because a "0" and a touching "11" can have the same width.
 4. Each piece goes through the single-digit recipe (`frame_digit`).
 """
 
@@ -25,11 +28,17 @@ from digitlab.preprocess.ink import find_ink
 from digitlab.preprocess.pipeline import no_digit_reason
 
 DIGIT_ASPECT = 0.6  # a typical handwritten digit's width / height
-SPLIT_FROM = 0.95  # consider splitting blobs at least this wide relative to the line height
-WIDTH_PRIOR = 1.5  # log-probability penalty per digit of difference from the width's guess
-SPLIT_COST = 1.5  # log-probability penalty per cut: half a digit still reads as some digit
-# WIDTH_PRIOR and SPLIT_COST were chosen on 100 synthetic lines (seed 1) from a small grid;
-# BENCHMARKS.md ("Reading") reports other lines (seed 0).
+SPLIT_FROM = 0.75  # consider splitting blobs at least this wide relative to the line height
+WIDTH_PRIOR = 1.0  # log-probability penalty per digit of difference from the width's guess
+SPLIT_COST = 0.5  # log-probability penalty per cut: half a digit still reads as some digit
+ONE_WIDTH = 0.5  # a "1" is about half as wide as other digits
+LIKENESS_WEIGHT = 0.5  # weight of log digit-likeness beside the model's log-probability
+MIN_PART_HEIGHT = 0.55  # a part of a split spans at least this share of the line's height
+JOIN_GAP = 0.1  # groups closer than this share of the line's height may be one broken digit
+SHORT_JOIN_GAP = 0.3  # ...or this, when one of them is shorter than MIN_PART_HEIGHT
+JOIN_WIDTH = 1.2  # ...when together they are no wider than this share of the height
+# SPLIT_FROM, WIDTH_PRIOR, SPLIT_COST, ONE_WIDTH and LIKENESS_WEIGHT were chosen from a grid on 200
+# synthetic lines (seeds 1 and 2); BENCHMARKS.md ("Reading") reports other lines (seed 0).
 
 
 @dataclass
@@ -57,8 +66,8 @@ def read_line(reader, image) -> Reading:
     groups = [g for g in groups if (g[3] - g[1]) >= 0.3 * height]  # dots, dashes, specks
     digit_width = typical_width(groups, height)
     pieces = []
-    for group in groups:
-        pieces.extend(split_group(reader, ink, group, height, digit_width))
+    for group, parts in join_close(groups, height):
+        pieces.extend(split_group(reader, ink, group, height, digit_width, parts))
     inputs = [digit_input(reader, ink, piece) for piece in pieces]
     boxes = [_original_box(piece, ink.scale, grey.shape) for piece in pieces]
     digits = reader.predict_inputs(inputs, boxes=boxes) if inputs else []
@@ -120,73 +129,167 @@ def group_mask(group) -> np.ndarray:
 
 
 def typical_width(groups, height: float) -> float:
-    """The line's usual digit width: the median of blobs shaped like one digit (not a 1)."""
+    """The line's usual digit width: the median of blobs shaped like one digit (not a 1).
+
+    With fewer than three such blobs the median says little (in "13" written
+    touching, the only blob is both digits), so a typical aspect is used.
+    """
     widths = [g[2] - g[0] for g in groups if 0.35 * height <= g[2] - g[0] < SPLIT_FROM * height]
-    return float(np.median(widths)) if widths else DIGIT_ASPECT * height
+    return float(np.median(widths)) if len(widths) >= 3 else DIGIT_ASPECT * height
 
 
-def split_group(reader, ink, group, height: float, digit_width: float) -> list[tuple]:
+def join_close(groups, height: float) -> list[tuple]:
+    """(group, parts) for each run of groups closer than `JOIN_GAP`: the union and its pieces.
+
+    A stroke broken beside its digit (a 4's stem drawn apart from its arm)
+    sits as close to it as two neighbouring digits may; `split_group` lets the
+    classifier choose between the union and the pieces. `parts` is None for a
+    group that stands alone.
+    """
+    out = []
+    for group in groups:
+        last = out[-1][0] if out else None
+        # a piece too short to be a digit on its own reaches further for its digit
+        short = last is not None and min(last[3] - last[1], group[3] - group[1]) < MIN_PART_HEIGHT * height
+        if last is not None and group[0] - last[2] < (SHORT_JOIN_GAP if short else JOIN_GAP) * height and \
+                _union_width(last, group) < JOIN_WIDTH * height:
+            joined, parts = out[-1]
+            out[-1] = (_union(joined, group), (parts or [joined]) + [group])
+        else:
+            out.append((group, None))
+    return out
+
+
+def split_group(reader, ink, group, height: float, digit_width: float, parts=None) -> list[tuple]:
     """`group` itself, or its parts when it is several touching digits.
 
-    Each candidate count k is scored by how confidently the model reads the
-    parts (sum of log-probabilities), minus a penalty for straying from the
-    count the width suggests and a cost per cut.
+    Each candidate split (k parts, cut along curved paths) is scored by how
+    confidently the model reads the parts (sum of log-probabilities, plus
+    log digit-likeness), minus a penalty for straying from the count the
+    width suggests and a cost per cut. Every part must reach most of the
+    line's height: digits in one number are about equally tall, while half
+    of a slanted "1" or a 5's detached bar is not.
     """
     width = group[2] - group[0]
+    candidates = [[group]] + ([parts] if parts and _tall_enough(parts, height) else [])
     if width < SPLIT_FROM * height:
-        return [group]
+        return candidates[0] if len(candidates) == 1 else _best(reader, ink, candidates, width / digit_width)
     mask = group_mask(group)
     guess = width / digit_width
-    best, best_score = [group], _score(reader, ink, [group]) - WIDTH_PRIOR * abs(1 - guess)
     for k in range(2, min(8, round(guess) + 1) + 1):
-        parts = _cut(group, mask, k)
-        if len(parts) != k:
-            continue
-        score = _score(reader, ink, parts) - WIDTH_PRIOR * abs(k - guess) - SPLIT_COST * (k - 1)
-        if score > best_score:
-            best, best_score = parts, score
-    return best
+        for bands in _bands(width, k):
+            cut = _cut(group, mask, bands, ink.ink)
+            if len(cut) == k and _tall_enough(cut, height):
+                candidates.append(cut)
+    return _best(reader, ink, candidates, guess)
 
 
-def _cut(group, mask: np.ndarray, k: int) -> list[tuple]:
-    """Cut into k parts at the columns with least ink near each j*w/k."""
+def _tall_enough(pieces, height: float) -> bool:
+    return all(p[3] - p[1] >= MIN_PART_HEIGHT * height for p in pieces)
+
+
+def _best(reader, ink, candidates, guess: float) -> list[tuple]:
+    """The candidate split that reads best, with priors on the width and per cut.
+
+    `guess` is the group's width in typical digit widths; a candidate's
+    parts should fill it, a "1" counting as `ONE_WIDTH` of a digit.
+    """
+    scores, widths = _scores(reader, ink, candidates)
+    counts = np.array([len(c) for c in candidates])
+    scores = scores - WIDTH_PRIOR * np.abs(widths - guess) - SPLIT_COST * (counts - 1)
+    return candidates[int(np.argmax(scores))]
+
+
+def _bands(width: int, k: int) -> list[list[tuple[int, int]]]:
+    """Column ranges to search for each of the k-1 cuts, one list per candidate split.
+
+    Equal parts first; for two parts also an early and a late cut, because a
+    "1" touching a "7" is much narrower than its neighbour.
+    """
+    window = 0.3 * width / k
+    even = [(round(j * width / k - window), round(j * width / k + window)) for j in range(1, k)]
+    if k != 2:
+        return [even]
+    return [even, [(round(0.12 * width), round(0.4 * width))], [(round(0.6 * width), round(0.88 * width))]]
+
+
+def _cut(group, mask: np.ndarray, bands, strength=None) -> list[tuple]:
+    """Cut `mask` (the group's box) along one least-ink top-to-bottom path per band.
+
+    A path may bend round the ink (see `least_ink_path`), so two digits that
+    overlap without crossing separate cleanly. Returns pieces
+    (x0, y0, x1, y1, piece mask over the whole image, None), or [] when a part is empty.
+    """
     x0, y0, x1, y1, labels, _ = group
-    width = x1 - x0
-    profile = ndimage.uniform_filter1d(mask.sum(axis=0).astype(float), size=3)
-    cuts, window = [0], max(1, int(0.3 * width / k))
-    for j in range(1, k):
-        centre = round(j * width / k)
-        lo, hi = max(cuts[-1] + 1, centre - window), min(width - 1, centre + window)
-        if lo >= hi:
+    cost = mask.astype(float)
+    if strength is not None:  # grey edges cost a little too: cut through the thinnest stroke
+        cost += 0.5 * strength[y0:y1, x0:x1]
+    columns = np.arange(mask.shape[1])
+    paths = [np.zeros(mask.shape[0], int)]
+    for lo, hi in bands:
+        lo, hi = max(lo, 1), min(hi, mask.shape[1] - 1)
+        if hi - lo < 1:
             return []
-        cuts.append(lo + np.argmin(profile[lo:hi]).item())
-    cuts.append(width)
+        paths.append(least_ink_path(cost, lo, hi))
+    paths.append(np.full(mask.shape[0], mask.shape[1]))
     parts = []
-    for left, right in itertools.pairwise(cuts):
-        part = mask[:, left:right]
-        rows = np.nonzero(part.any(axis=1))[0]
+    for left, right in itertools.pairwise(paths):
+        part = mask & (columns >= left[:, None]) & (columns < right[:, None])
+        rows, cols = np.nonzero(part)
         if len(rows) == 0:
             return []
         piece_mask = np.zeros_like(labels, dtype=bool)
-        piece_mask[y0:y1, x0 + left: x0 + right] = part
-        parts.append((x0 + left, y0 + int(rows[0]), x0 + right, y0 + int(rows[-1]) + 1,
-                      piece_mask, None))
+        piece_mask[y0:y1, x0:x1] = part
+        parts.append((x0 + int(cols.min()), y0 + int(rows.min()), x0 + int(cols.max()) + 1,
+                      y0 + int(rows.max()) + 1, piece_mask, None))
     return parts
 
 
-def _score(reader, ink, parts) -> float:
-    """How well the parts read as digits: sum of log max-probability, plus log digit-likeness.
+def least_ink_path(cost: np.ndarray, lo: int, hi: int, bend: float = 0.05) -> np.ndarray:
+    """Column of a top-to-bottom path through `cost` (h, w) within columns [lo, hi): (h,) ints.
 
-    Half a "0" can read as a confident "6"; it does not look like a
-    handwritten digit, which is what the digit-likeness term catches.
+    Dynamic programming: each row the path moves at most one column, paying
+    `bend` for a diagonal step, and the path of least total cost wins; its
+    pixels left of the path go to one digit, the rest to the next.
     """
-    inputs = np.stack([digit_input(reader, ink, p) for p in parts])
-    proba = reader.calibration.apply(reader.raw_proba(inputs))
-    score = np.log(np.clip(proba.max(axis=1), 1e-12, None)).sum()
+    band = cost[:, lo:hi]
+    total = band[0].copy()
+    step = np.zeros(band.shape, dtype=np.int8)  # -1, 0, +1: where each pixel's best predecessor is
+    for y in range(1, len(band)):
+        left = np.r_[np.inf, total[:-1]] + bend
+        right = np.r_[total[1:], np.inf] + bend
+        choice = np.argmin(np.stack([left, total, right]), axis=0)  # 0: from x-1, 1: x, 2: from x+1
+        total = np.choose(choice, [left, total, right]) + band[y]
+        step[y] = choice - 1
+    path = np.empty(len(band), dtype=int)
+    path[-1] = int(np.argmin(total))
+    for y in range(len(band) - 1, 0, -1):
+        path[y - 1] = path[y] + step[y, path[y]]
+    return path + lo
+
+
+def _scores(reader, ink, candidates) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's score and expected width (in digit widths), from one model call.
+
+    The score sums log max-probability and log digit-likeness over the parts.
+
+    The model's own probabilities, not the calibrated ones: a temperature
+    below 1 (the default CNN's is 0.43) pushes nearly every part to 1.00
+    and hides how much better one cut reads than another. Half a "0" can
+    read as a confident "6"; it does not look like a handwritten digit,
+    which is what the digit-likeness term catches.
+    """
+    inputs = np.stack([digit_input(reader, ink, p) for parts in candidates for p in parts])
+    proba = reader.raw_proba(inputs)
+    per_part = np.log(np.clip(proba.max(axis=1), 1e-12, None))
     looks_like = digitness(inputs) if reader.check_digitness else None
     if looks_like is not None:
-        score += np.log(np.clip(looks_like, 1e-6, None)).sum()
-    return float(score)
+        per_part += LIKENESS_WEIGHT * np.log(np.clip(looks_like, 1e-6, None))
+    owner = np.repeat(np.arange(len(candidates)), [len(c) for c in candidates])
+    is_one = np.array(reader.classes)[proba.argmax(axis=1)] == 1
+    widths = np.where(is_one, ONE_WIDTH, 1.0)
+    return (np.bincount(owner, weights=per_part, minlength=len(candidates)),
+            np.bincount(owner, weights=widths, minlength=len(candidates)))
 
 
 def digit_input(reader, ink, piece) -> np.ndarray:

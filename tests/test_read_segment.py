@@ -11,7 +11,7 @@ import pytest
 
 from digitlab.calibration import Calibration
 from digitlab.predict import Reader
-from digitlab.segment import _cut, components, merge_pieces
+from digitlab.segment import _cut, components, join_close, least_ink_path, merge_pieces
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import reading_synth as synth
@@ -97,8 +97,31 @@ def test_cut_finds_the_bridge_between_two_blobs():
     mask[5:25, 28:48] = True
     mask[14:16, 20:28] = True  # a thin bridge: the two touch
     (group,) = components(mask)
-    left, right = _cut(group, mask[group[1]:group[3], group[0]:group[2]], 2)
+    left, right = _cut(group, mask[group[1]:group[3], group[0]:group[2]], [(10, 40)])
     assert 20 <= left[2] <= 28 and right[0] == left[2]
+    assert left[4].sum() + right[4].sum() == mask.sum()  # every ink pixel goes to exactly one part
+
+
+def test_least_ink_path_bends_round_overlapping_digits():
+    """Two slanted strokes that overlap in x but do not touch: no straight cut is free, the bent path is."""
+    ys, xs = np.mgrid[:30, :40]
+    channel = 25 - ys // 2  # the free column on each row: a slope of half a column per row
+    cost = (((channel - 8 <= xs) & (xs < channel - 1)) | ((channel + 2 <= xs) & (xs < channel + 9))).astype(float)
+    assert all(cost[:, x].sum() > 0 for x in range(10, 27))  # every straight cut crosses ink
+    path = least_ink_path(cost, 10, 27)
+    assert cost[np.arange(30), path].sum() == 0
+    assert np.all(np.abs(np.diff(path)) <= 1)
+
+
+def test_close_groups_are_offered_as_one_digit():
+    mask = np.zeros((40, 100), bool)
+    mask[5:35, 5:8] = True  # a 4's stem drawn apart from...
+    mask[5:35, 10:25] = True  # ...the rest of it
+    mask[5:35, 50:65] = True  # the next digit, a clear gap away
+    groups = merge_pieces(components(mask))
+    joined = join_close(groups, height=30)
+    assert [(g[0], g[2]) for g, _ in joined] == [(5, 25), (50, 65)]
+    assert [(p[0], p[2]) for p in joined[0][1]] == [(5, 8), (10, 25)] and joined[1][1] is None
 
 
 def test_stacked_pieces_merge_and_neighbours_do_not():
