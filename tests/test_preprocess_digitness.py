@@ -1,0 +1,47 @@
+"""The digit-likeness network: its NumPy forward pass, and what it tells apart."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digitlab.preprocess.digitness import digitness, score, threshold
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import reading_digitness as training
+import reading_synth as synth
+
+
+def test_numpy_forward_matches_torch():
+    """Oracle: the same layers in PyTorch, with random weights."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = training.build(torch, (4, 6, 8), hidden=5)
+    layers = [m for m in net if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    weights = {f"{name}_{part}": getattr(layer, part).detach().numpy()
+               for name, layer in zip(["conv1", "conv2", "conv3", "dense1", "dense2"], layers)
+               for part in ("weight", "bias")}
+    inputs = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    with torch.no_grad():
+        expected = torch.sigmoid(net(torch.tensor(inputs[:, None] / 255.0, dtype=torch.float32)))[:, 0].numpy()
+    np.testing.assert_allclose(score(inputs, weights), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_digits_pass_and_pieces_or_pairs_of_digits_do_not(mnist_dir):
+    """Oracle: the known kind of each input. Pieces and pairs of test digits, never seen in training."""
+    images = synth.read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")[:300]
+    assert np.mean(digitness(images) >= threshold()) >= 0.97
+    rng = np.random.default_rng(0)
+    pairs = np.stack([training.pair(images[i], images[i + 1], rng) for i in range(0, 200, 2)])
+    assert np.mean(digitness(pairs) < threshold()) >= 0.8
+    pieces = [training.fragment(image, rng) for image in images[:200]]
+    pieces = np.stack([p for p in pieces if p is not None])
+    # many pieces are fair digits (the top of a 9 is a 0, a stroke of a 4 is a 1): 55% flagged when written
+    assert len(pieces) >= 50 and np.mean(digitness(pieces) < threshold()) >= 0.45
+
+
+def test_no_detector_for_other_input_shapes():
+    assert digitness(np.zeros((2, 8, 8), np.uint8)) is None
