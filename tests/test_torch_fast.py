@@ -15,6 +15,15 @@ from digitlab.nn import architecture as A
 from digitlab.torch_engine.models import MODELS
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: on the shared two-core test machine, two threads thrash."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def mnist(mnist_dir):
     data = load_dataset("mnist", data_dir=mnist_dir)
