@@ -12,12 +12,14 @@ augmentation, is then the mean of those probabilities. With `--engine torch`
 same weights (the engines agree to 1e-5; see tests/test_torch_engine.py), which
 is several times faster than the numpy engine. The library's own
 `TTAClassifier(EnsembleClassifier(...))` is checked against these figures on
-the first 500 images. Members' training times come from their cards or histories.
+the first 500 images. Members' training times come from their cards or histories. With `--cache DIR`
+each member's probabilities are kept (per member and set of views) and reused.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import time
@@ -67,6 +69,8 @@ def main(argv=None) -> int:
     parser.add_argument("--scales", type=float, nargs="*", default=[])
     parser.add_argument("--engine", choices=("torch", "numpy"), default=None,
                         help="run the networks in torch (default when installed) or the numpy engine")
+    parser.add_argument("--cache", default=None,
+                        help="keep each member's probabilities here and reuse them (a folder outside the repo)")
     args = parser.parse_args(argv)
     engine = args.engine or ("torch" if _has_torch() else "numpy")
     names = args.members or [card["name"] for card in list_pretrained()]
@@ -82,7 +86,15 @@ def main(argv=None) -> int:
         models[short] = model
         runner = as_torch(model) if engine == "torch" else model
         started = time.perf_counter()
-        proba[short] = np.stack([runner.predict_proba(warp(images, *v).reshape(len(X), -1)) for v in all_views])
+        cached = Path(args.cache) / f"{short}-{_cache_key(name, all_views)}.npy" if args.cache else None
+        if cached is not None and cached.is_file():
+            proba[short] = np.load(cached)
+        else:
+            proba[short] = np.stack([runner.predict_proba(warp(images, *v).reshape(len(X), -1))
+                                     for v in all_views])
+            if cached is not None:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                np.save(cached, proba[short])
         seconds[short] = train_seconds(model, info)
         print(f"  {short}: predicted {len(all_views)} views in {time.perf_counter() - started:.0f} s; "
               f"trained in {seconds[short]} s", flush=True)
@@ -111,6 +123,13 @@ def _check_library(models: dict, proba: dict, X, args, n: int = 500) -> None:
     print(f"library check (TTAClassifier of EnsembleClassifier, first {n} images): max |difference| {diff:.1e}")
     if diff > 1e-4:
         raise SystemExit("the library's ensemble disagrees with the benchmark's arithmetic")
+
+
+def _cache_key(name: str, all_views) -> str:
+    """Cached probabilities are reused only for the same model (file contents) and the same views."""
+    path = Path(name) / "model.npz" if Path(name).is_dir() else Path(name)
+    content = path.read_bytes() if path.is_file() else name.encode()
+    return hashlib.sha256(content + repr(all_views).encode()).hexdigest()[:12]
 
 
 def _has_torch() -> bool:
