@@ -127,6 +127,8 @@ def _decode_tta(params: dict, arrays: dict, trust: bool):
     return TTAClassifier.from_fitted(inner, **{k: tuple(params[k]) for k in ("shifts", "angles", "scales")})
 
 
+MODELS = {}  # nothing here trains by name (`--engine ensemble`): ensembles join trained models
+
 CODECS = {
     "EnsembleClassifier": Codec(EnsembleClassifier, _encode_ensemble, _decode_ensemble),
     "TTAClassifier": Codec(TTAClassifier, _encode_tta, _decode_tta),
