@@ -21,22 +21,53 @@ def serve(app, sock, workers: int = 1) -> None:
     """Serve `app` on the bound, listening `sock` until interrupted."""
     if workers > 1 and not hasattr(os, "fork"):
         raise DigitlabError("--workers above 1 needs os.fork (Linux, macOS); use --workers 1 here")
-    children = []
-    for _ in range(workers - 1):
-        pid = os.fork()
-        if pid == 0:  # a worker: serve, then leave without running the parent's clean-up
-            try:
-                _run(app, sock)
-            except BaseException:  # noqa: BLE001 - say why on stderr, then leave all the same
-                traceback.print_exc()
-                os._exit(1)
-            os._exit(0)
-        children.append(pid)
+    children, parent = [], os.getpid()
     try:
+        for _ in range(workers - 1):
+            pid = _fork()
+            if pid == 0:  # a worker: serve, then leave without running the parent's clean-up
+                _worker(app, sock, parent)
+            children.append(pid)
         _run(app, sock)
     finally:
         for pid in children:
             _stop(pid)
+
+
+def _fork() -> int:
+    """os.fork with Ctrl-C held back meanwhile: one arriving inside fork's own hooks is lost."""
+    stop = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+    try:
+        return os.fork()
+    finally:  # a signal that came meanwhile is delivered now, at a point where it is handled
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stop)
+
+
+def _worker(app, sock, parent: int) -> None:
+    _die_with(parent)
+    try:
+        _run(app, sock)
+    except BaseException:  # noqa: BLE001 - say why on stderr, then leave all the same
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel send us SIGTERM when `parent` dies, however it dies (Linux).
+
+    uvicorn ends its own process by re-raising SIGTERM after a clean shutdown, so the
+    parent's `finally` never runs then; without this a worker would outlive it.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's `finally` is all there is
+        return
+    if os.getppid() != parent:  # it died before the line above took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _run(app, sock) -> None:
