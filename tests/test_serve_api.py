@@ -109,7 +109,8 @@ def test_predict_pixels_matches_reader_and_labels(client, reader, test_digits):
         body = answer.json()
         direct = reader.predict_pixels(image.ravel())
         assert body["digit"] == direct.digit and body["status"] == direct.status
-        np.testing.assert_allclose(body["probabilities"], direct.probabilities, rtol=1e-12)
+        # the app runs a network in torch when it can (test_serve_backend): float32 rounding apart
+        np.testing.assert_allclose(body["probabilities"], direct.probabilities, rtol=1e-4, atol=1e-6)
         assert body["input"] == direct.input.tolist()  # pixels are already model space
         assert sum(body["probabilities"]) == pytest.approx(1, abs=1e-6)
         assert body["top3"][0]["digit"] == body["digit"]

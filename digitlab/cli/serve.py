@@ -28,10 +28,13 @@ def add_parser(subparsers) -> None:
                    help=f"server processes sharing the port (default {WORKERS}; see BENCHMARKS.md, Serving)")
     p.add_argument("--max-batch", type=int, default=8,
                    help="most concurrent pixel requests answered by one forward pass (default 8)")
+    p.add_argument("--backend", choices=("auto", "numpy", "torch"), default="auto",
+                   help="what runs the model's forward pass: torch (same answers, faster), numpy, "
+                        "or auto: torch when installed and the model is a network (default)")
     p.set_defaults(func=run)
 
 
-def run(model, host, port, trust, max_body_bytes, max_pixels, workers, max_batch):
+def run(model, host, port, trust, max_body_bytes, max_pixels, workers, max_batch, backend):
     try:
         import uvicorn  # noqa: F401 - the extra's other half, checked here for one clear message
 
@@ -42,7 +45,7 @@ def run(model, host, port, trust, max_body_bytes, max_pixels, workers, max_batch
     if workers < 1 or max_batch < 1:
         raise DigitlabError("--workers and --max-batch must be 1 or more")
     app = create_app(model, trust=trust, max_body_bytes=max_body_bytes, max_pixels=max_pixels,
-                     max_batch=max_batch)
+                     max_batch=max_batch, backend=backend)
     sock = _listen(host, port)
     serve(app, sock, workers)
     print("digitlab: stopped", flush=True)
