@@ -61,8 +61,9 @@ def cpu_seconds(pid: int) -> float:
     return own + sum(cpu_seconds(int(child)) for child in children)
 
 
-def start_server(model, workers=None) -> tuple[subprocess.Popen, str]:
-    command = [sys.executable, "-m", "digitlab", "serve", "--port", "0", "--host", "127.0.0.1"]
+def start_server(model, workers=None, backend="auto") -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, "-m", "digitlab", "serve", "--port", "0", "--host", "127.0.0.1",
+               "--backend", backend]
     if model:
         command += ["--model", str(model)]
     if workers:
@@ -153,12 +154,12 @@ def run_loop(coroutine):
     return uvloop.run(coroutine)
 
 
-def asgi_cost(model, bodies) -> np.ndarray:
+def asgi_cost(model, bodies, backend="auto") -> np.ndarray:
     """Milliseconds per request inside the app (no HTTP, no client), one request at a time."""
     from digitlab.predict import Reader
     from digitlab.serve.app import create_app
 
-    app = create_app(reader=Reader.load(model))
+    app = create_app(reader=Reader.load(model), backend=backend)
     encoded = [json.dumps(body).encode() for body in bodies]
 
     async def call(body):
@@ -206,18 +207,20 @@ def main():
                         help="seconds between one client's requests (0: back to back)")
     parser.add_argument("--workers", type=int, default=None,
                         help="server processes (default: digitlab serve's own default)")
+    parser.add_argument("--backend", choices=("auto", "numpy", "torch"), default="auto",
+                        help="what runs the forward pass (digitlab serve --backend; default auto)")
     parser.add_argument("--asgi", action="store_true",
                         help="instead: time requests inside the app, one at a time, no HTTP")
     args = parser.parse_args()
 
     bodies = payloads(args.payload)
     if args.asgi:
-        ms = asgi_cost(args.model, bodies)
+        ms = asgi_cost(args.model, bodies, args.backend)
         print(f"{args.payload}: in-app cost per request over {len(ms)} requests: "
               f"p50 {np.percentile(ms, 50):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, "
               f"mean {ms.mean():.2f} ms")
         return
-    server, url = start_server(args.model, args.workers)
+    server, url = start_server(args.model, args.workers, args.backend)
     host, port = url.removeprefix("http://").rsplit(":", 1)
     requests = http_requests(host, int(port), bodies)
     try:
@@ -233,10 +236,10 @@ def main():
     pace = f"{args.pace:g} s" if args.pace else "closed loop"
     load1 = os.getloadavg()[0]
     per = max(1, len(ms))
-    print("| payload | clients | pace | seconds | requests | req/s | p50 ms | p90 ms | p99 ms | max ms "
+    print("| backend | payload | clients | pace | seconds | requests | req/s | p50 ms | p90 ms | p99 ms | max ms "
           "| errors | server CPU ms/request | client CPU ms/request | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    print(f"| {args.payload} | {args.clients} | {pace} | {elapsed:.1f} | {len(ms)} | {len(ms) / elapsed:.0f} "
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.backend} | {args.payload} | {args.clients} | {pace} | {elapsed:.1f} | {len(ms)} | {len(ms) / elapsed:.0f} "
           f"| {p50:.1f} | {p90:.1f} | {p99:.1f} | {ms.max() if len(ms) else float('nan'):.1f} "
           f"| {len(errors)} | {1000 * server_cpu / per:.2f} | {1000 * client_cpu / per:.2f} | {load1:.1f} |")
 
