@@ -124,8 +124,8 @@ def evaluate(net: Network, X: np.ndarray, y: np.ndarray, loss: str, batch_size: 
 def predict_proba(net: Network, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Class probabilities (n, k), in evaluation mode, a chunk at a time to bound memory.
 
-    256 keeps a conv net's im2col buffers in the caches: on the shipped 32/64 CNN it predicted
-    1.6x faster than 1,024 and peaked at a third of the memory (1.1 GB, not 3.3 GB).
+    256 keeps a conv net's im2col buffers small: on the shipped 32/64 CNN it predicts about 2x
+    faster than chunks of 1,024 and peaks at a third of the memory (benchmarks/nn_predict_chunks.py).
     """
     chunks = [to_probabilities(net.forward(X[i:i + batch_size]), net.head) for i in range(0, len(X), batch_size)]
     return np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=net.dtype)
