@@ -1,4 +1,4 @@
-"""Shared fixtures: where real MNIST lives, and the opt-in switch for slow tests."""
+"""Shared fixtures: where real MNIST lives, scikit-learn's digits as features, and the opt-in switch for slow tests."""
 
 from __future__ import annotations
 
@@ -30,3 +30,13 @@ def mnist_dir() -> Path:
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"real MNIST not found at {MNIST_DIR}")
     return MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's 8x8 digits as (X_train, y_train, X_test, y_test), features scaled to [0, 1]."""
+    from digitlab.data import load_dataset, to_features
+
+    data = load_dataset("digits")
+    return (to_features(data.train.images), data.train.labels,
+            to_features(data.test.images), data.test.labels)

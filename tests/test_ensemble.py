@@ -9,19 +9,11 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from digitlab.cli import main
-from digitlab.data import load_dataset, to_features
 from digitlab.ensemble import EnsembleClassifier
 from digitlab.errors import DigitlabError
 from digitlab.models import load_model, save_model
 from digitlab.nn.estimators import MLPClassifier
 from digitlab.tta import TTAClassifier
-
-
-@pytest.fixture(scope="module")
-def digits():
-    data = load_dataset("digits")
-    return (to_features(data.train.images), data.train.labels,
-            to_features(data.test.images), data.test.labels)
 
 
 @pytest.fixture(scope="module")

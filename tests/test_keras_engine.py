@@ -114,13 +114,6 @@ def test_flatten_order_is_channel_major():
 
 
 @pytest.fixture(scope="module")
-def digits():
-    data = load_dataset("digits")
-    return (to_features(data.train.images), data.train.labels,
-            to_features(data.test.images), data.test.labels)
-
-
-@pytest.fixture(scope="module")
 def fitted_cnn(digits):
     X, y, _, _ = digits
     return make_model("cnn", engine="keras", hidden_layer_sizes=(16,), channels=(4, 8), max_iter=2,

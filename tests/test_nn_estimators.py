@@ -8,19 +8,11 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from digitlab.data import load_dataset, to_features
 from digitlab.errors import DigitlabError
 from digitlab.models import load_model, make_model, save_model
 from digitlab.nn import architecture as A
 from digitlab.nn.estimators import CNNClassifier, LeNet5Classifier, MLPClassifier
 from digitlab.nn.models import MODELS, from_weights
-
-
-@pytest.fixture(scope="module")
-def digits():
-    data = load_dataset("digits")
-    return (to_features(data.train.images), data.train.labels,
-            to_features(data.test.images), data.test.labels)
 
 
 # scikit-learn's whole estimator suite on the MLP. The CNNs need square images, which most of

@@ -11,16 +11,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
-from digitlab.data import load_dataset, to_features
 from digitlab.errors import DigitlabError
 from digitlab.tta import TTAClassifier, views, warp
-
-
-@pytest.fixture(scope="module")
-def digits():
-    data = load_dataset("digits")
-    return (to_features(data.train.images), data.train.labels,
-            to_features(data.test.images), data.test.labels)
 
 
 @pytest.fixture(scope="module")
