@@ -40,3 +40,13 @@ def digits():
     data = load_dataset("digits")
     return (to_features(data.train.images), data.train.labels,
             to_features(data.test.images), data.test.labels)
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """One torch thread while a module runs: the test machine's two cores are shared, and more threads thrash."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -16,12 +16,7 @@ from digitlab.cli import main
 from digitlab.models import load_model
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # two shared cores: more threads only thrash
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 FLAGS = ["train", "--dataset", "digits", "--engine", "torch", "--model", "cnn", "--channels", "4,8", "--epochs", "2",

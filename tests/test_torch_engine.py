@@ -22,13 +22,7 @@ from digitlab.torch_engine.build import build_module, get_weights, set_weights
 from digitlab.torch_engine.models import MODELS, TorchNetClassifier, fast_cnn
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: the test machine's two cores are shared, and torch's threads then thrash."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 ARCHS = {

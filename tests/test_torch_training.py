@@ -15,12 +15,7 @@ from digitlab.torch_engine.loop import TrainConfig, train_module
 from digitlab.torch_engine.models import TorchNetClassifier
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # two shared cores: more threads only thrash
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")
