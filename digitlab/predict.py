@@ -119,9 +119,13 @@ class Reader:
         if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 255:
             raise DigitlabError("pixel values must be numbers from 0 to 255")
         image = np.round(values.reshape(self.shape)).astype(np.uint8)
-        if image.sum() < MIN_INK * 255 * size:
+        return self.blank_canvas(image) or self.predict_inputs([image])[0]
+
+    def blank_canvas(self, image) -> Prediction | None:
+        """The "no digit" answer when a model-space canvas has (almost) no ink, else None."""
+        if image.sum() < MIN_INK * 255 * image.size:
             return self.no_digit(image, ["no ink found (blank or nearly blank canvas)"])
-        return self.predict_inputs([image])[0]
+        return None
 
     def predict_inputs(self, inputs, warnings=None, boxes=None) -> list[Prediction]:
         """Predictions for prepared uint8 inputs (n, H, W) in one model call."""

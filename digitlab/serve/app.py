@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException
 from digitlab import __version__
 from digitlab.errors import DigitlabError
 from digitlab.files import _jsonable
-from digitlab.predict import MIN_INK, Reader
+from digitlab.predict import Reader
 from digitlab.pretrained import list_pretrained
 from digitlab.serve import images, schemas
 from digitlab.serve.batching import Batcher
@@ -95,8 +95,8 @@ def create_app(model=None, *, trust: bool = False, reader=None,
         """Read one digit from an image (base64) or from 784 pixel values (0-255, white on black)."""
         if request.pixels is not None:
             image, notes = _pixels_image(reader, request.pixels), []
-            if image.sum() < MIN_INK * 255 * image.size:  # the rule of `Reader.predict_pixels`
-                return _json(_prediction(reader.no_digit(image, ["no ink found (blank or nearly blank canvas)"])))
+            if blank := reader.blank_canvas(image):
+                return _json(_prediction(blank))
         else:  # decoding and preprocessing take milliseconds to tens of them: a worker thread
             prepared = await run_in_threadpool(_prepare_image, reader, request.image, max_pixels)
             if not prepared.has_digit:
