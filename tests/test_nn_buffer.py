@@ -14,7 +14,7 @@ from digitlab.nn import architecture as A
 from digitlab.nn.estimators import MLPClassifier
 from digitlab.nn.layers import BatchNorm
 from digitlab.nn.network import Network
-from digitlab.nn.optimizers import SOLVERS, Optimizer
+from digitlab.nn.optimizers import SOLVERS, DecayingSum, Optimizer, axpy
 
 ARCH = {"input_shape": [1, 6, 6], "layers": [
     {"type": "conv2d", "filters": 2, "kernel_size": 3}, {"type": "batchnorm"}, {"type": "relu"},
@@ -102,23 +102,55 @@ def _offset(net: Network, view: np.ndarray) -> slice:
     return slice(start, start + view.size)
 
 
-def test_adam_moments_match_torch():
-    """Adam keeps m / (1 - b1) and v / (1 - b2); scaled back they are torch's exp_avg and exp_avg_sq."""
+def test_adam_matches_torch_over_rescales():
+    """Adam's parameters and moments stay torch's over 300 steps, past several rescales of its decaying sums."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     p = rng.standard_normal(7).astype(np.float32)
     tp = torch.nn.Parameter(torch.from_numpy(p.copy()))
     topt = torch.optim.Adam([tp], lr=0.01)
     ours = Optimizer("adam")
-    for _ in range(3):
+    for _ in range(300):
         g = rng.standard_normal(7).astype(np.float32)
         ours.step(p, g, lr=0.01)
         tp.grad = torch.from_numpy(g.copy())
         topt.step()
-    m, v, _ = ours.state
+    assert ours.sums[0].rescale_every < 300
+    m, v = ours.state
     state = topt.state[tp]
-    np.testing.assert_allclose(m * (1 - 0.9), state["exp_avg"].numpy(), rtol=1e-5)
-    np.testing.assert_allclose(v * (1 - 0.999), state["exp_avg_sq"].numpy(), rtol=1e-5)
+    np.testing.assert_allclose(m, state["exp_avg"].numpy(), rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(v, state["exp_avg_sq"].numpy(), rtol=1e-4)
+    np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("decay", [0.0, 1e-5, 0.5, 0.9, 0.999])
+def test_decaying_sum_equals_the_recurrence(decay):
+    """s = decay s + w x, kept as a / decay^k with rescales, equals the plain recurrence in float64."""
+    rng = np.random.default_rng(0)
+    ours, plain = DecayingSum(np.zeros(5, np.float32), decay), np.zeros(5)
+    for _ in range(250):
+        x = rng.standard_normal(5).astype(np.float32)
+        ours.add(x, weight=0.3)
+        plain = decay * plain + 0.3 * x
+    np.testing.assert_allclose(ours.value(), plain, rtol=1e-5, atol=1e-6)
+
+
+def test_decaying_sum_leaves_no_subnormals():
+    """An entry whose terms stop arriving decays to exactly 0 instead of through the slow subnormal floats."""
+    ours = DecayingSum(np.zeros(2, np.float32), 0.9)
+    ours.add(np.array([1e-3, 1.0], np.float32))
+    for _ in range(1000):  # 0.9^1000 * 1e-3 is far below the smallest normal float32
+        ours.add(np.array([0.0, 1.0], np.float32))
+    assert ours.value()[0] == 0 and ours.sum_over_scale[0] == 0
+    np.testing.assert_allclose(ours.value()[1], 1 / (1 - 0.9), rtol=1e-5)
+
+
+def test_axpy_refuses_an_array_it_cannot_update_in_place():
+    y = np.zeros(10, np.float32)
+    axpy(2.0, np.ones(5, np.float32), y[:5])
+    np.testing.assert_array_equal(y, [2] * 5 + [0] * 5)
+    with pytest.raises(ValueError, match="in place"):
+        axpy(2.0, np.ones(5, np.float32), y[::2])
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
