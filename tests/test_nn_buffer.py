@@ -37,7 +37,10 @@ def test_layers_hold_views_and_weights_sit_in_the_decayed_slice():
     net.params[:] = np.arange(net.params.size)  # writing the buffer is writing the layers
     decayed = {name for name, layer, key in net.named("params") if key == "weight" and not isinstance(layer, BatchNorm)}
     assert decayed == {"0.weight", "4.weight", "6.weight"}
-    assert net.decayed.stop == sum(net.get_weights()[name].size for name in decayed)
+    assert net.decayed.stop == net.params.size
+    assert net.decayed.stop - net.decayed.start == sum(net.get_weights()[name].size for name in decayed)
+    # the first layer's weights close the buffer: an optimiser step ends on them
+    assert np.shares_memory(net.layers[0].params["weight"], net.params[-1:])
     in_slice = {name for name, layer, key in net.named("params")
                 if np.shares_memory(layer.params[key], net.params[net.decayed])}
     assert in_slice == decayed

@@ -19,14 +19,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitlab.nn.activations import log_softmax, sigmoid, softmax
+from digitlab.nn.activations import sigmoid, softmax
 
 
 def softmax_cross_entropy(z: np.ndarray, onehot: np.ndarray) -> tuple[float, np.ndarray]:
     n = len(z)
-    log_p = log_softmax(z)
-    loss = -(log_p * onehot).sum() / n
-    return float(loss), (np.exp(log_p) - onehot) / z.dtype.type(n)  # delta = p - y
+    # z - max_k z, so exp cannot overflow; the row max is read at argmax because numpy's
+    # max along a row of ten is several times slower than argmax
+    shifted = z - z[np.arange(n), z.argmax(axis=1)][:, None]  # (n, k)
+    p = np.exp(shifted)
+    total = p.sum(axis=1, keepdims=True)  # (n, 1)
+    p /= total  # softmax
+    loss = (np.log(total).sum() - np.vdot(shifted, onehot)) / n  # mean of -log p_y = log(total) - shifted_y
+    p -= onehot
+    p /= n
+    return float(loss), p  # delta = (p - y) / n
 
 
 def sigmoid_cross_entropy(z: np.ndarray, onehot: np.ndarray) -> tuple[float, np.ndarray]:

@@ -9,9 +9,12 @@ lists them, so weights move to and from torch and Keras by name.
 
 All parameters live in one flat float32 array, `net.params`, and all gradients
 in another, `net.grads`; each layer's `params["weight"]` etc. is a view into
-them. The optimiser then updates the whole network with a dozen whole-array
+them. The optimiser then updates the whole network with a handful of whole-array
 operations per step instead of a Python loop over every small array. Weights
-that take weight decay come first, so decay is one slice, `net.decayed`.
+that take weight decay come last, so decay is one slice, `net.decayed`, and the
+buffer runs from the last layer to the first: an optimiser step ends on the
+first layer's weights (by far the largest array in an MLP), which the next
+forward pass starts with while they are still in the CPU's cache.
 """
 
 from __future__ import annotations
@@ -112,20 +115,20 @@ def _one_buffer(layers: list, dtype) -> tuple[np.ndarray, np.ndarray, slice]:
     """Move every layer's params and grads into one flat array each, leaving the layers views into them.
 
     Returns (params, grads, decayed): the decayed weights are params[decayed], the
-    first entries; the rest keep layer order.
+    last entries; within each group the layers run backwards, the first layer last.
     """
-    entries = sorted(((layer, key) for layer in layers for key in layer.params),
-                     key=lambda entry: not _decays(*entry))  # stable: layer order within each group
+    entries = sorted(((layer, key) for layer in reversed(layers) for key in layer.params),
+                     key=lambda entry: _decays(*entry))  # stable: reversed layer order within each group
     sizes = [layer.params[key].size for layer, key in entries]
     params, grads = np.empty(sum(sizes), dtype=dtype), np.zeros(sum(sizes), dtype=dtype)
-    start = n_decayed = 0
+    start = n_kept = 0
     for (layer, key), size in zip(entries, sizes):
         shape, part = layer.params[key].shape, slice(start, start + size)
         params[part] = layer.params[key].reshape(-1)
         layer.params[key], layer.grads[key] = params[part].reshape(shape), grads[part].reshape(shape)
-        n_decayed += size if _decays(layer, key) else 0
+        n_kept += 0 if _decays(layer, key) else size
         start += size
-    return params, grads, slice(0, n_decayed)
+    return params, grads, slice(n_kept, start)
 
 
 def _build(spec: dict, in_shape: tuple, rng, dtype):
