@@ -21,7 +21,10 @@ Negatives, each made differently from the benchmark's (reading_synth.py):
 
 The threshold is the 1% quantile of the score on held-out digits (photos of
 MNIST test[:1000] and clean test[1000:2000]: the calibration half of test,
-never the benchmark half). Training uses PyTorch (one thread); the package runs
+never the benchmark half). `--validation-out` writes those digits and the
+held-out non-digits (LiberationMono letters, own scribbles) for
+`python -m digitlab.calibration --validation`, which fits each model's
+digit score on them. Training uses PyTorch (one thread); the package runs
 the network in NumPy.
 """
 
@@ -153,8 +156,11 @@ def more_letters(n: int, rng) -> np.ndarray:
     return np.stack([p.input for p in found if p.has_digit])
 
 
-def make_data(data_dir: str, cached: dict) -> dict:
-    """The training and held-out images; each group is made with its own seed, so a cache may hold some."""
+def make_data(data_dir: str, cached: dict, more_photos: int = 0) -> dict:
+    """The training and held-out images; each group is made with its own seed, so a cache may hold some.
+
+    `more_photos`: photos of that many more training digits (train[23000:]) as positives.
+    """
     train = synth.read_idx(f"{data_dir}/train-images-idx3-ubyte.gz")
     test = synth.read_idx(f"{data_dir}/t10k-images-idx3-ubyte.gz")
 
@@ -168,6 +174,11 @@ def make_data(data_dir: str, cached: dict) -> dict:
         (("negative",), 123, lambda rng: {"negative": negatives(train[40000:], rng, 6000, 3000, 4000)}),
         (("more_letters",), 456, lambda rng: {"more_letters": more_letters(6000, rng)}),
         (("held_other",), 321, lambda rng: {"held_other": negatives(train[40000:], rng, 600, 300, 0, True)})]
+    if more_photos:
+        makers.append((("more_photos",), 8, lambda rng: {"more_photos": np.stack(
+            [prepare(synth.photo(x, rng)).input for x in train[23000: 23000 + more_photos]])}))
+        if len(cached.get("more_photos", ())) != more_photos:
+            cached = {k: v for k, v in cached.items() if k != "more_photos"}
     data = dict(cached)
     for keys, seed, make in makers:
         if not all(key in data for key in keys):
@@ -228,6 +239,11 @@ def main():
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--channels", default="12,24,32", help="channels of the three convolutions")
+    parser.add_argument("--more-photos", type=int, default=0,
+                        help="photos of this many more training digits (train[23000:]) as positives")
+    parser.add_argument("--validation-out", default=None,
+                        help="also write the held-out digits and non-digits (model inputs) to this .npz, "
+                             "for python -m digitlab.calibration --validation; with --epochs 0 only that")
     args = parser.parse_args()
     channels = tuple(int(c) for c in args.channels.split(","))
     start = time.perf_counter()
@@ -235,12 +251,21 @@ def main():
     if args.cache and Path(args.cache).is_file():
         with np.load(args.cache, allow_pickle=False) as npz:
             cached = {k: npz[k] for k in npz.files}
-    data = make_data(args.data_dir, cached)
+    data = make_data(args.data_dir, cached, args.more_photos)
     if args.cache and set(data) != set(cached):
         np.savez_compressed(args.cache, **data)
+    if args.validation_out:
+        about = ("photos of MNIST test[:1000] + clean test[1000:2000]; LiberationMono letters + own scribbles "
+                 "(benchmarks/reading_digitness.py, seeds 7 and 321)")
+        np.savez_compressed(args.validation_out, digits=data["held_digits"], others=data["held_other"],
+                            about=np.array(about))
+        print(f"validation: {len(data['held_digits'])} digits, {len(data['held_other'])} others -> {args.validation_out}")
+    if args.epochs == 0:
+        return
     negative = np.concatenate([data["negative"], data["more_letters"]])
-    x = np.concatenate([data["positive"], negative])
-    y = np.r_[np.ones(len(data["positive"])), np.zeros(len(negative))]
+    positive = np.concatenate([data["positive"], data.get("more_photos", data["positive"][:0])])
+    x = np.concatenate([positive, negative])
+    y = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
     weights = fit(x, y, args.epochs, args.seed, channels)
 
     from digitlab.preprocess.digitness import score
@@ -248,8 +273,9 @@ def main():
     digits, other = score(data["held_digits"], weights), score(data["held_other"], weights)
     threshold = float(np.quantile(digits, 0.01))
     card = {"command": "python benchmarks/reading_digitness.py --data-dir ../shared/data/mnist "
-                       f"--epochs {args.epochs} --seed {args.seed} --channels {args.channels}",
-            "positives": len(data["positive"]), "negatives": len(negative), "threshold": threshold,
+                       f"--epochs {args.epochs} --seed {args.seed} --channels {args.channels}"
+                       f"{f' --more-photos {args.more_photos}' if args.more_photos else ''}",
+            "positives": len(positive), "negatives": len(negative), "threshold": threshold,
             "validation_rejected": float(np.mean(other < threshold)),
             "seconds": round(time.perf_counter() - start)}
     np.savez(args.out, threshold=np.float64(threshold), **weights)

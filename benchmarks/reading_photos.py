@@ -71,8 +71,10 @@ def main():
     ece_raw = expected_calibration_error(raw, y)
     ece_cal = expected_calibration_error(reader.calibration.apply(raw), y)
 
-    print(f"model: {reader.name}; temperature {reader.calibration.temperature:.3f}, "
-          f"unsure below {reader.calibration.unsure_below:.3f}; seed {args.seed}\n")
+    cal = reader.calibration
+    rule = f"digit score weight {cal.reject_weight:g}, unsure below {cal.reject_below:.3f}" \
+        if cal.reject_below is not None else f"unsure below {cal.unsure_below:.3f} (no digit score)"
+    print(f"model: {reader.name}; temperature {cal.temperature:.3f}, {rule}; seed {args.seed}\n")
     print("| set | n | accuracy | answered \"ok\" | accuracy when \"ok\" |")
     print("| --- | ---: | ---: | ---: | ---: |")
     print(f"| clean MNIST test[5000:] sample (28x28, no preprocessing) | {args.n} | {clean_acc:.2%} | "

@@ -10,8 +10,21 @@ logits up to a constant, which softmax ignores.
 The expected calibration error (ECE) measures the gap: sort predictions into
 bins by confidence and average |accuracy - confidence|, weighted by bin size.
 
-Run `python -m digitlab.calibration` to (re)fit every shipped model; each
-gets `digitlab/pretrained/<name>.calibration.json`.
+A ten-class model must name a digit even for a letter or a scribble, and
+temperature scaling cannot change that. So the "unsure" line is drawn on a
+*digit score* that joins two signals: does the input look like a digit at
+all (the digit-likeness network, `digitlab.preprocess.digitness`), and does
+this model read one digit in it (its uncalibrated max-probability):
+
+    score = logit(digit-likeness) + weight * log(max raw probability)
+
+`weight` and the threshold are fitted per model on validation images (digits
+and non-digits that no benchmark uses): the threshold keeps `REJECT_KEEP` of
+the held-out digits, the weight is the one that then rejects the most
+non-digits.
+
+Run `python -m digitlab.calibration --validation FILE` to (re)fit every
+shipped model; each gets `digitlab/pretrained/<name>.calibration.json`.
 """
 
 from __future__ import annotations
@@ -31,6 +44,10 @@ PRETRAINED = Path(__file__).resolve().parent / "pretrained"
 # and report every reading benchmark on the second half (test[5000:]).
 HELD_OUT = slice(0, 5_000)
 CONFIDENT_SHARE = 0.99  # "unsure" is set so 99% of held-out digits stay confident
+# The digit score's threshold keeps 98% of the validation digits (photos of MNIST test[:1000]
+# and clean test[1000:2000]): the share of real digits the reader promises to answer "ok".
+REJECT_KEEP = 0.98
+REJECT_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)  # the weights `fit_reject_rule` tries
 
 
 @dataclass(frozen=True)
@@ -42,9 +59,26 @@ class Calibration:
     ece_before: float | None = None
     ece_after: float | None = None
     held_out: str | None = None
+    reject_weight: float | None = None  # weight of log max-probability in the digit score
+    reject_below: float | None = None  # "unsure" below this digit score; None: no fitted rule
+    reject_held_out: str | None = None
 
     def apply(self, proba: np.ndarray) -> np.ndarray:
         return scale_temperature(proba, self.temperature)
+
+    def confident(self, raw_proba: np.ndarray, likeness: np.ndarray | None,
+                  likeness_below: float = 0.0) -> np.ndarray:
+        """Which answers (n,) are "ok", from raw probabilities (n, k) and digit-likeness (n,) or None.
+
+        With a fitted digit score, it alone decides. Without one (an older
+        file, or no digit-likeness for this input shape) the calibrated
+        probability must reach `unsure_below` and the digit-likeness its
+        own `likeness_below`.
+        """
+        if likeness is not None and self.reject_below is not None:
+            return digit_score(likeness, raw_proba, self.reject_weight) >= self.reject_below
+        sure = self.apply(raw_proba).max(axis=1) >= self.unsure_below
+        return sure if likeness is None else sure & (likeness >= likeness_below)
 
 
 def scale_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
@@ -92,6 +126,49 @@ def fit_calibration(proba: np.ndarray, labels: np.ndarray, held_out: str) -> Cal
                        expected_calibration_error(calibrated, labels), held_out)
 
 
+def digit_score(likeness: np.ndarray, raw_proba: np.ndarray, weight: float) -> np.ndarray:
+    """logit(digit-likeness) + weight * log(max raw probability), (n,); higher is more digit-like.
+
+    The logit, not the log, keeps confident digit-likeness from saturating
+    at 0, so the two terms trade off over the whole range.
+    """
+    like = np.clip(np.asarray(likeness, dtype=np.float64), 1e-9, 1 - 1e-9)
+    top = np.clip(np.asarray(raw_proba, dtype=np.float64).max(axis=1), 1e-12, None)
+    return np.log(like) - np.log1p(-like) + weight * np.log(top)
+
+
+def fit_reject_rule(digits: tuple, others: tuple, keep: float = REJECT_KEEP,
+                    weights=REJECT_WEIGHTS) -> tuple[float, float, float]:
+    """(weight, threshold, share of `others` rejected) for the digit score.
+
+    `digits` and `others` are each (digit-likeness (n,), raw probabilities
+    (n, k)) on validation images. For each weight the threshold keeps
+    `keep` of the digits; the weight rejecting most of `others` wins (the
+    first on a tie, so the plainest rule).
+    """
+    best = None
+    for weight in weights:
+        below = float(np.quantile(digit_score(*digits, weight), 1 - keep))
+        rejected = float(np.mean(digit_score(*others, weight) < below))
+        if best is None or rejected > best[2]:
+            best = (float(weight), below, rejected)
+    return best
+
+
+def load_validation(path) -> tuple[np.ndarray, np.ndarray, str]:
+    """Validation model inputs from an .npz: `digits` and `others`, uint8 (n, H, W), and what they are."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            digits, others = npz["digits"], npz["others"]
+            about = str(npz["about"]) if "about" in npz.files else Path(path).name
+    except (OSError, ValueError, KeyError) as exc:
+        raise DigitlabError(f"{path}: not a validation file with 'digits' and 'others' ({exc})") from exc
+    for name, x in (("digits", digits), ("others", others)):
+        if x.dtype != np.uint8 or x.ndim != 3 or len(x) == 0:
+            raise DigitlabError(f"{path}: '{name}' must be non-empty uint8 (n, H, W), got {x.dtype} {x.shape}")
+    return digits, others, about
+
+
 def calibration_path(name: str) -> Path:
     return PRETRAINED / f"{name}.calibration.json"
 
@@ -121,16 +198,38 @@ def calibrate_reader(reader, images: np.ndarray, labels: np.ndarray, held_out: s
     return fit_calibration(proba, reader.label_index(labels), held_out)
 
 
+def reject_rule_for(reader, digits: np.ndarray, others: np.ndarray, source: str) -> dict:
+    """The digit-score fields of `Calibration` for `reader`, from validation model inputs.
+
+    {} when the reader has no digit-likeness for its input shape (8x8 models).
+    """
+    from digitlab.preprocess.digitness import digitness
+
+    if digits.shape[1:] != reader.shape or digitness(digits) is None:
+        return {}
+    weight, below, rejected = fit_reject_rule((digitness(digits), reader.raw_proba(digits)),
+                                              (digitness(others), reader.raw_proba(others)))
+    return {"reject_weight": weight, "reject_below": round(below, 4),
+            "reject_held_out": f"{source}: {len(digits)} digits, {len(others)} non-digits; "
+                               f"keeps {REJECT_KEEP:.1%} of the digits, rejects {rejected:.1%} of the others"}
+
+
 def main(argv=None) -> int:
     """Refit calibration for every shipped model on MNIST test[0:5000] (benchmarks use test[5000:])."""
     import argparse
+    from dataclasses import replace
 
     from digitlab.predict import Reader, shipped_model_names
 
     parser = argparse.ArgumentParser(prog="python -m digitlab.calibration", description=main.__doc__)
     parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
     parser.add_argument("--model", default=None, help="calibrate this model file instead (writes beside it)")
+    parser.add_argument("--validation", default=None,
+                        help="an .npz of validation model inputs, 'digits' and 'others' (written by "
+                             "benchmarks/reading_digitness.py --validation-out), to fit the digit score; "
+                             "without it, \"unsure\" falls back to the two-threshold rule")
     args = parser.parse_args(argv)
+    validation = load_validation(args.validation) if args.validation else None
     images, labels = _held_out_mnist(args.data_dir)
     held_out = f"MNIST test[{HELD_OUT.start}:{HELD_OUT.stop}] ({len(labels)} images) through digitlab.preprocess"
     targets = [(args.model, Path(args.model).with_suffix(".calibration.json"))] if args.model else \
@@ -141,9 +240,13 @@ def main(argv=None) -> int:
     for model, path in targets:
         reader = Reader.load(model, calibration=False)
         fitted = calibrate_reader(reader, images, labels, held_out)
+        if validation is not None:
+            fitted = replace(fitted, **reject_rule_for(reader, *validation))
         save_calibration(fitted, path)
+        rule = "no digit score" if fitted.reject_below is None else \
+            f"digit score weight {fitted.reject_weight:g}, unsure below {fitted.reject_below:.3f}"
         print(f"{model}: T={fitted.temperature:.3f} ECE {fitted.ece_before:.4f} -> {fitted.ece_after:.4f} "
-              f"unsure below {fitted.unsure_below:.3f} -> {path}")
+              f"unsure below {fitted.unsure_below:.3f}; {rule} -> {path}")
     return 0
 
 

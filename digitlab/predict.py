@@ -8,7 +8,8 @@
 
 Every answer is calibrated (see `calibration.py`) and says when it should not
 be trusted: status "no digit" for blank paper or noise, "unsure" when the
-calibrated probability is below the model's fitted threshold.
+model's digit score (digit-likeness joined with its own probability; see
+`calibration.digit_score`) is below the threshold fitted for that model.
 """
 
 from __future__ import annotations
@@ -65,8 +66,10 @@ class Reader:
     info : the model file's info (`input_shape`, `classes`, `name`...).
     calibration : `Calibration`, temperature 1 and "unsure" below 0.5 when None.
     deskew : straighten slanted writing before predicting.
-    check_digitness : mark inputs that do not look like digits (letters,
-        scribbles) "unsure", whatever the model says (28x28 models only).
+    check_digitness : judge "unsure" by the digit score, which also catches
+        inputs that do not look like digits (letters, scribbles) however
+        sure the model is (28x28 models only; otherwise the calibrated
+        probability alone).
     """
 
     def __init__(self, model, info=None, calibration: Calibration | None = None, name=None,
@@ -130,17 +133,17 @@ class Reader:
     def predict_inputs(self, inputs, warnings=None, boxes=None) -> list[Prediction]:
         """Predictions for prepared uint8 inputs (n, H, W) in one model call."""
         inputs = np.asarray(inputs, dtype=np.uint8)
-        proba = self.calibration.apply(self.raw_proba(inputs))
+        raw = self.raw_proba(inputs)
+        proba = self.calibration.apply(raw)
         looks_like = digitness(inputs) if self.check_digitness else None
+        confident = self.calibration.confident(raw, looks_like, digitness_threshold())
         out = []
         for i, row in enumerate(proba):
             best = int(np.argmax(row))
             notes = list(warnings[i]) if warnings else []
-            confident = row[best] >= self.calibration.unsure_below
-            if looks_like is not None and looks_like[i] < digitness_threshold():
-                confident = False
+            if not confident[i] and looks_like is not None and looks_like[i] < digitness_threshold():
                 notes.append(f"does not look like a handwritten digit (digit-likeness {looks_like[i]:.3f})")
-            out.append(Prediction(self.classes[best], "ok" if confident else "unsure", float(row[best]),
+            out.append(Prediction(self.classes[best], "ok" if confident[i] else "unsure", float(row[best]),
                                   [float(v) for v in row], inputs[i], notes, boxes[i] if boxes else None))
         return out
 

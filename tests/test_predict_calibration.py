@@ -7,13 +7,17 @@ import pytest
 
 from digitlab.calibration import (
     Calibration,
+    digit_score,
     expected_calibration_error,
     fit_calibration,
+    fit_reject_rule,
     fit_temperature,
     load_calibration,
+    load_validation,
     save_calibration,
     scale_temperature,
 )
+from digitlab.errors import DigitlabError
 
 
 def softmax(z):
@@ -57,3 +61,47 @@ def test_calibration_file_round_trip(tmp_path):
     save_calibration(original, tmp_path / "m.calibration.json")
     assert load_calibration(tmp_path / "m.calibration.json") == original
     assert load_calibration(tmp_path / "none.json") == Calibration()  # missing: temperature 1
+
+
+def test_digit_score_hand_worked():
+    # likeness 0.5 -> logit 0; likeness 0.9 -> log 9; max probabilities 0.5 and 1.0
+    proba = np.array([[0.5, 0.3, 0.2], [1.0, 0.0, 0.0]])
+    score = digit_score(np.array([0.5, 0.9]), proba, weight=2.0)
+    assert score == pytest.approx([2 * np.log(0.5), np.log(9.0)])
+    assert np.isfinite(digit_score(np.array([0.0, 1.0]), np.array([[0.0, 0.0], [1.0, 0.0]]), 1.0)).all()
+
+
+def test_reject_rule_keeps_its_share_of_digits_and_picks_the_useful_weight():
+    """Others look like digits but the model cannot read them: only a weight > 0 rejects them."""
+    rng = np.random.default_rng(0)
+    sure, spread = np.tile([0.99] + [0.01 / 9] * 9, (400, 1)), np.full((200, 10), 0.1)
+    digits = (rng.uniform(0.6, 1.0, 400), sure)
+    others = (rng.uniform(0.6, 1.0, 200), spread)
+    weight, below, rejected = fit_reject_rule(digits, others, keep=0.95, weights=(0.0, 10.0))
+    assert weight == 10.0 and rejected == 1.0
+    assert np.mean(digit_score(*digits, weight) >= below) == pytest.approx(0.95, abs=0.01)
+
+
+def test_confident_uses_the_digit_score_when_fitted():
+    raw = np.array([[0.9, 0.1], [0.6, 0.4]])
+    likeness = np.array([0.5, 0.99])
+    fitted = Calibration(unsure_below=0.5, reject_weight=1.0, reject_below=-0.5)
+    assert list(fitted.confident(raw, likeness)) == list(digit_score(likeness, raw, 1.0) >= -0.5) == [True, True]
+    # without a fitted score: calibrated probability and digit-likeness must each pass their own line
+    assert list(Calibration(unsure_below=0.7).confident(raw, likeness, likeness_below=0.6)) == [False, False]
+    assert list(Calibration(unsure_below=0.7).confident(raw, None)) == [True, False]  # no detector (8x8)
+
+
+def test_reject_rule_round_trips_and_bad_validation_files_are_clear_errors(tmp_path):
+    original = Calibration(0.5, 0.9, reject_weight=4.0, reject_below=-2.25, reject_held_out="val")
+    save_calibration(original, tmp_path / "m.calibration.json")
+    assert load_calibration(tmp_path / "m.calibration.json") == original
+    np.savez(tmp_path / "v.npz", digits=np.zeros((3, 28, 28), np.uint8))
+    with pytest.raises(DigitlabError, match="others"):
+        load_validation(tmp_path / "v.npz")
+    np.savez(tmp_path / "v.npz", digits=np.zeros((3, 28, 28)), others=np.zeros((3, 28, 28), np.uint8))
+    with pytest.raises(DigitlabError, match="uint8"):
+        load_validation(tmp_path / "v.npz")
+    (tmp_path / "t.npz").write_bytes(b"not a zip")
+    with pytest.raises(DigitlabError, match="not a validation file"):
+        load_validation(tmp_path / "t.npz")

@@ -138,3 +138,50 @@ def test_digit_likeness_flags_letters_and_scribbles_not_digits(reader, mnist):
     others = [synth.letter(rng, plain[i % len(plain)]) for i in range(20)] + [synth.scribble(rng) for _ in range(10)]
     flagged = [p.status != "ok" for p in map(reader.predict_image, others)]
     assert np.mean(flagged) >= 0.6
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return Reader.load()  # the shipped default model with its calibration file
+
+
+def test_the_shipped_digit_score_threshold_comes_from_the_calibration_file(shipped, mnist):
+    from dataclasses import replace
+
+    from digitlab.calibration import calibration_path
+
+    fields = json.loads(calibration_path(shipped.name).read_text())
+    assert shipped.calibration.reject_below == fields["reject_below"]
+    assert shipped.calibration.reject_weight == fields["reject_weight"]
+    # the threshold, not the calibrated probability, decides: raise it and a clear digit turns "unsure"
+    strict = Reader(shipped.model, shipped.info, replace(shipped.calibration, reject_below=1e9))
+    assert shipped.predict_pixels(mnist[2][0]).status == "ok"
+    assert strict.predict_pixels(mnist[2][0]).status == "unsure"
+
+
+def test_shipped_reader_flags_blank_noise_letters_and_scribbles_not_digits(shipped, mnist):
+    """Oracle: the known kind of each picture. Benchmarked on 200 of each in BENCHMARKS.md."""
+    rng = np.random.default_rng(5)
+    for image in [synth.blank(rng) for _ in range(3)] + [synth.noise(rng) for _ in range(6)]:
+        assert shipped.predict_image(image).status != "ok"
+    plain = [c for c in synth.LETTERS if c not in synth.LOOKALIKES][::2]
+    letters = [shipped.predict_image(synth.letter(rng, c)).status != "ok" for c in plain]
+    scribbles = [shipped.predict_image(synth.scribble(rng)).status != "ok" for _ in range(12)]
+    assert np.mean(letters) >= 0.85 and np.mean(scribbles) >= 0.7  # at most 2 and 3 misses
+    assert np.mean([p.status == "ok" for p in shipped.predict_inputs(mnist[2])]) >= 0.97
+
+
+@pytest.mark.parametrize("shape, digit", [("bar", 1), ("slanted bar", 1), ("ellipse", 0), ("circle", 0)])
+def test_plain_pen_strokes_that_are_digits_stay_confident(shipped, shape, digit):
+    """The other side of honesty: a ruler-straight "1" or a round "0" drawn on a canvas is a digit,
+    so the typeset letters I, l and O, which have these shapes, are read as 1 and 0 too."""
+    from PIL import ImageDraw
+
+    canvas = Image.new("L", (200, 200), 255)
+    draw = ImageDraw.Draw(canvas)
+    if shape.endswith("bar"):
+        draw.line([(110, 30), (90, 170)] if shape == "slanted bar" else [(100, 30), (100, 170)], fill=0, width=12)
+    else:
+        draw.ellipse([(60, 30), (140, 170)] if shape == "ellipse" else [(30, 30), (170, 170)], outline=0, width=12)
+    p = shipped.predict_image(np.asarray(canvas))
+    assert (p.digit, p.status) == (digit, "ok")
