@@ -171,17 +171,19 @@ def test_shipped_reader_flags_blank_noise_letters_and_scribbles_not_digits(shipp
     assert np.mean([p.status == "ok" for p in shipped.predict_inputs(mnist[2])]) >= 0.97
 
 
+@pytest.mark.parametrize("width", [12, 20])  # pen 9% and 14% of the digit's height, MNIST's range
 @pytest.mark.parametrize("shape, digit", [("bar", 1), ("slanted bar", 1), ("ellipse", 0), ("circle", 0)])
-def test_plain_pen_strokes_that_are_digits_stay_confident(shipped, shape, digit):
+def test_plain_pen_strokes_that_are_digits_stay_confident(shipped, shape, digit, width):
     """The other side of honesty: a ruler-straight "1" or a round "0" drawn on a canvas is a digit,
-    so the typeset letters I, l and O, which have these shapes, are read as 1 and 0 too."""
+    so the typeset letters I, l and O, which have these shapes, are read as 1 and 0 too.
+    (A thin pen, 6% of the height or less, on a perfect ring is flagged: see BENCHMARKS.md.)"""
     from PIL import ImageDraw
 
     canvas = Image.new("L", (200, 200), 255)
     draw = ImageDraw.Draw(canvas)
     if shape.endswith("bar"):
-        draw.line([(110, 30), (90, 170)] if shape == "slanted bar" else [(100, 30), (100, 170)], fill=0, width=12)
+        draw.line([(110, 30), (90, 170)] if shape == "slanted bar" else [(100, 30), (100, 170)], fill=0, width=width)
     else:
-        draw.ellipse([(60, 30), (140, 170)] if shape == "ellipse" else [(30, 30), (170, 170)], outline=0, width=12)
+        draw.ellipse([(60, 30), (140, 170)] if shape == "ellipse" else [(30, 30), (170, 170)], outline=0, width=width)
     p = shipped.predict_image(np.asarray(canvas))
     assert (p.digit, p.status) == (digit, "ok")
