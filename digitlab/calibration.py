@@ -52,7 +52,8 @@ REJECT_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)  # the weights `fit_re
 
 @dataclass(frozen=True)
 class Calibration:
-    """A model's fitted temperature and the probability below which it is unsure."""
+    """A model's fitted temperature, and where it turns "unsure": the digit score's weight and
+    threshold when fitted, else the calibrated probability `unsure_below`."""
 
     temperature: float = 1.0
     unsure_below: float = 0.5

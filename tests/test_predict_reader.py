@@ -187,3 +187,25 @@ def test_plain_pen_strokes_that_are_digits_stay_confident(shipped, shape, digit,
         draw.ellipse([(60, 30), (140, 170)] if shape == "ellipse" else [(30, 30), (170, 170)], outline=0, width=width)
     p = shipped.predict_image(np.asarray(canvas))
     assert (p.digit, p.status) == (digit, "ok")
+
+
+def test_reject_rule_is_fitted_for_a_reader_and_written_to_its_calibration_file(model, mnist, tmp_path):
+    """Oracle: the rule keeps the asked share of the validation digits it was fitted on."""
+    from dataclasses import replace
+
+    from digitlab.calibration import REJECT_KEEP, load_calibration, reject_rule_for
+
+    reader = Reader(model, {"input_shape": [28, 28]}, Calibration(unsure_below=0.6))
+    rng = np.random.default_rng(7)
+    digits = mnist[2][:100]
+    others = np.stack([reader.prepare(synth.letter(rng, c)).input for c in "AEFHKMNPRUVWXY"])
+    fields = reject_rule_for(reader, digits, others, "test")
+    assert fields["reject_held_out"].startswith("test: 100 digits, 14 non-digits")
+    fitted = replace(reader.calibration, **fields)
+    save_calibration(fitted, tmp_path / "m.calibration.json")
+    loaded = load_calibration(tmp_path / "m.calibration.json")
+    assert loaded == fitted
+    kept = [p.status == "ok" for p in Reader(model, {"input_shape": [28, 28]}, loaded).predict_inputs(digits)]
+    assert np.mean(kept) == pytest.approx(REJECT_KEEP, abs=0.011)
+    small = np.zeros((5, 8, 8), np.uint8)  # 8x8 models have no digit-likeness network: no rule
+    assert reject_rule_for(Reader(model, {"input_shape": [8, 8]}), small, small, "") == {}
