@@ -156,10 +156,32 @@ def more_letters(n: int, rng) -> np.ndarray:
     return np.stack([p.input for p in found if p.has_digit])
 
 
-def make_data(data_dir: str, cached: dict, more_photos: int = 0) -> dict:
+def pen_digit(rng) -> np.ndarray:
+    """A "1" as one straight stroke or a "0" as one ellipse, drawn with an even pen: uint8 grey.
+
+    What a person draws on a canvas; font glyphs such as I, l and O have these shapes too, so
+    without them as positives the detector learns that a perfect stroke is not handwriting.
+    """
+    size = 200
+    height = rng.uniform(80, 180)
+    pen = max(2, int(height * rng.uniform(0.06, 0.16)))
+    canvas = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(canvas)
+    top, bottom = (size - height) / 2, (size + height) / 2
+    if rng.random() < 0.5:
+        lean = np.tan(np.deg2rad(rng.uniform(-15, 15))) * height / 2
+        draw.line([(size / 2 + lean, top), (size / 2 - lean, bottom)], fill=255, width=pen)
+    else:
+        half = height * rng.uniform(0.3, 0.5)
+        draw.ellipse([(size / 2 - half, top), (size / 2 + half, bottom)], outline=255, width=pen)
+    return np.uint8(255 - np.asarray(canvas))
+
+
+def make_data(data_dir: str, cached: dict, more_photos: int = 0, pen_digits: int = 0) -> dict:
     """The training and held-out images; each group is made with its own seed, so a cache may hold some.
 
-    `more_photos`: photos of that many more training digits (train[23000:]) as positives.
+    `more_photos`: photos of that many more training digits (train[23000:]) as positives;
+    `pen_digits`: that many 1s and 0s drawn with an even pen (`pen_digit`) as positives.
     """
     train = synth.read_idx(f"{data_dir}/train-images-idx3-ubyte.gz")
     test = synth.read_idx(f"{data_dir}/t10k-images-idx3-ubyte.gz")
@@ -174,6 +196,11 @@ def make_data(data_dir: str, cached: dict, more_photos: int = 0) -> dict:
         (("negative",), 123, lambda rng: {"negative": negatives(train[40000:], rng, 6000, 3000, 4000)}),
         (("more_letters",), 456, lambda rng: {"more_letters": more_letters(6000, rng)}),
         (("held_other",), 321, lambda rng: {"held_other": negatives(train[40000:], rng, 600, 300, 0, True)})]
+    if pen_digits:
+        makers.append((("pen_digits",), 9, lambda rng: {"pen_digits": np.stack(
+            [prepare(pen_digit(rng)).input for _ in range(pen_digits)])}))
+        if len(cached.get("pen_digits", ())) != pen_digits:
+            cached = {k: v for k, v in cached.items() if k != "pen_digits"}
     if more_photos:
         makers.append((("more_photos",), 8, lambda rng: {"more_photos": np.stack(
             [prepare(synth.photo(x, rng)).input for x in train[23000: 23000 + more_photos]])}))
@@ -241,6 +268,8 @@ def main():
     parser.add_argument("--channels", default="12,24,32", help="channels of the three convolutions")
     parser.add_argument("--more-photos", type=int, default=0,
                         help="photos of this many more training digits (train[23000:]) as positives")
+    parser.add_argument("--pen-digits", type=int, default=0,
+                        help="this many 1s and 0s drawn with an even pen as positives")
     parser.add_argument("--validation-out", default=None,
                         help="also write the held-out digits and non-digits (model inputs) to this .npz, "
                              "for python -m digitlab.calibration --validation; with --epochs 0 only that")
@@ -251,7 +280,7 @@ def main():
     if args.cache and Path(args.cache).is_file():
         with np.load(args.cache, allow_pickle=False) as npz:
             cached = {k: npz[k] for k in npz.files}
-    data = make_data(args.data_dir, cached, args.more_photos)
+    data = make_data(args.data_dir, cached, args.more_photos, args.pen_digits)
     if args.cache and set(data) != set(cached):
         np.savez_compressed(args.cache, **data)
     if args.validation_out:
@@ -263,7 +292,8 @@ def main():
     if args.epochs == 0:
         return
     negative = np.concatenate([data["negative"], data["more_letters"]])
-    positive = np.concatenate([data["positive"], data.get("more_photos", data["positive"][:0])])
+    none = data["positive"][:0]
+    positive = np.concatenate([data["positive"], data.get("more_photos", none), data.get("pen_digits", none)])
     x = np.concatenate([positive, negative])
     y = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
     weights = fit(x, y, args.epochs, args.seed, channels)
@@ -274,7 +304,8 @@ def main():
     threshold = float(np.quantile(digits, 0.01))
     card = {"command": "python benchmarks/reading_digitness.py --data-dir ../shared/data/mnist "
                        f"--epochs {args.epochs} --seed {args.seed} --channels {args.channels}"
-                       f"{f' --more-photos {args.more_photos}' if args.more_photos else ''}",
+                       f"{f' --more-photos {args.more_photos}' if args.more_photos else ''}"
+                       f"{f' --pen-digits {args.pen_digits}' if args.pen_digits else ''}",
             "positives": len(positive), "negatives": len(negative), "threshold": threshold,
             "validation_rejected": float(np.mean(other < threshold)),
             "seconds": round(time.perf_counter() - start)}
