@@ -37,6 +37,7 @@ MIN_PART_HEIGHT = 0.55  # a part of a split spans at least this share of the lin
 JOIN_GAP = 0.1  # groups closer than this share of the line's height may be one broken digit
 SHORT_JOIN_GAP = 0.3  # ...or this, when one of them is shorter than MIN_PART_HEIGHT
 JOIN_WIDTH = 1.2  # ...when together they are no wider than this share of the height
+CUT_BENDS = (0.05, 0.5)  # cost per diagonal step of a cut path: a supple path and a stiff one
 # SPLIT_FROM, WIDTH_PRIOR, SPLIT_COST and ONE_WIDTH were chosen from a grid on 200 synthetic lines
 # (seeds 1 and 2), LIKENESS_WEIGHT from a grid on 600 (seeds 1-4: 0.2-0.3 read best, 0.5 before);
 # BENCHMARKS.md ("Reading") reports other lines (seed 0).
@@ -177,10 +178,13 @@ def split_group(reader, ink, group, height: float, digit_width: float, parts=Non
         return candidates[0] if len(candidates) == 1 else _best(reader, ink, candidates, width / digit_width)
     mask = group_mask(group)
     guess = width / digit_width
+    seen = set()
     for k in range(2, min(8, round(guess) + 1) + 1):
-        for bands in _bands(width, k):
-            cut = _cut(group, mask, bands, ink.ink)
-            if len(cut) == k and _tall_enough(cut, height):
+        for bands, bend in itertools.product(_bands(width, k), CUT_BENDS):
+            cut = _cut(group, mask, bands, ink.ink, bend)
+            key = tuple((p[:4], int(p[4].sum())) for p in cut)
+            if len(cut) == k and _tall_enough(cut, height) and key not in seen:
+                seen.add(key)
                 candidates.append(cut)
     return _best(reader, ink, candidates, guess)
 
@@ -214,11 +218,13 @@ def _bands(width: int, k: int) -> list[list[tuple[int, int]]]:
     return [even, [(round(0.12 * width), round(0.4 * width))], [(round(0.6 * width), round(0.88 * width))]]
 
 
-def _cut(group, mask: np.ndarray, bands, strength=None) -> list[tuple]:
+def _cut(group, mask: np.ndarray, bands, strength=None, bend: float = 0.05) -> list[tuple]:
     """Cut `mask` (the group's box) along one least-ink top-to-bottom path per band.
 
     A path may bend round the ink (see `least_ink_path`), so two digits that
-    overlap without crossing separate cleanly. Returns pieces
+    overlap without crossing separate cleanly; a supple path may also wander
+    round a neighbour's hook and take it along, which a stiffer one (a
+    higher `bend` cost) does not. Returns pieces
     (x0, y0, x1, y1, piece mask over the whole image, None), or [] when a part is empty.
     """
     x0, y0, x1, y1, labels, _ = group
@@ -231,7 +237,7 @@ def _cut(group, mask: np.ndarray, bands, strength=None) -> list[tuple]:
         lo, hi = max(lo, 1), min(hi, mask.shape[1] - 1)
         if hi - lo < 1:
             return []
-        paths.append(least_ink_path(cost, lo, hi))
+        paths.append(least_ink_path(cost, lo, hi, bend))
     paths.append(np.full(mask.shape[0], mask.shape[1]))
     parts = []
     for left, right in itertools.pairwise(paths):

@@ -111,6 +111,9 @@ def test_least_ink_path_bends_round_overlapping_digits():
     path = least_ink_path(cost, 10, 27)
     assert cost[np.arange(30), path].sum() == 0
     assert np.all(np.abs(np.diff(path)) <= 1)
+    # a bend dearer than any straight cut's ink (at most 30 px): the stiff path stays in one column
+    stiff = least_ink_path(cost, 10, 27, bend=100.0)
+    assert np.all(stiff == stiff[0]) and cost[:, stiff[0]].sum() == min(cost[:, x].sum() for x in range(10, 27))
 
 
 def test_close_groups_are_offered_as_one_digit():
