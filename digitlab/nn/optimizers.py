@@ -98,8 +98,9 @@ class Optimizer:
     so a step costs a few passes over memory and allocates nothing, however many
     layers the network has. A step uses up the gradient: once the moving averages
     have taken it in, its array is the step's scratch space (one array less to
-    stream through the CPU's cache: about a tenth of an MLP epoch), so after a
-    step `grads` no longer holds the gradient, much as torch's zero_grad clears it.
+    stream through the CPU's cache, which paid most when the cache was shared
+    with other work: BENCHMARKS.md, "Training speed"), so after a step `grads`
+    no longer holds the gradient, much as torch's zero_grad clears it.
     The next backward pass writes it anew.
     """
 
