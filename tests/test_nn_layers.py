@@ -97,8 +97,8 @@ def test_optimizers_match_torch(solver, kwargs):
                "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[solver]
     topt = opt_cls([tp], lr=0.01, **kwargs)
     for g in grads:
+        ours.step(p, g, lr=0.01)
         tp.grad = torch.from_numpy(g.copy())
-        ours.step(p, g, lr=0.01)  # uses g up: the step's scratch space
         topt.step()
     np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-5, atol=1e-6)
 

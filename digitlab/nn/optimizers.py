@@ -94,14 +94,9 @@ class DecayingSum:
 class Optimizer:
     """One optimiser over one flat parameter array and its gradient (a `Network`'s params and grads).
 
-    Every update below is a handful of whole-array operations written in place,
-    so a step costs a few passes over memory and allocates nothing, however many
-    layers the network has. A step uses up the gradient: once the moving averages
-    have taken it in, its array is the step's scratch space (one array less to
-    stream through the CPU's cache, which paid most when the cache was shared
-    with other work: BENCHMARKS.md, "Training speed"), so after a step `grads`
-    no longer holds the gradient, much as torch's zero_grad clears it.
-    The next backward pass writes it anew.
+    Every update below is a handful of whole-array operations written into
+    preallocated arrays, so a step costs a few passes over memory and allocates
+    nothing, however many layers the network has.
     """
 
     def __init__(self, solver="adam", momentum=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
@@ -112,6 +107,7 @@ class Optimizer:
         self.wd = weight_decay
         self.t = 0
         self.sums: tuple[DecayingSum, ...] = ()
+        self.tmp: np.ndarray | None = None
 
     @property
     def state(self) -> tuple[np.ndarray, ...]:
@@ -119,19 +115,21 @@ class Optimizer:
         return tuple(s.value() for s in self.sums)
 
     def step(self, params: np.ndarray, grads: np.ndarray, lr: float, decayed: slice = slice(None)) -> None:
-        """Update `params` in place from `grads` (the same shape), using `grads` up; weight decay on params[decayed]."""
+        """Update `params` in place from `grads` (the same shape); weight decay applies to params[decayed]."""
         self.t += 1
         if self.wd:
             if self.solver == "adamw":
                 params[decayed] *= 1 - lr * self.wd  # decoupled: shrink p itself
             else:
-                axpy(self.wd, params[decayed], grads[decayed])  # L2: g += wd p, the gradient of wd/2 ||p||^2
+                grads = grads.copy()  # the caller's grads stay the loss's gradient
+                axpy(self.wd, params[decayed], grads[decayed])  # L2: the gradient of wd/2 ||p||^2
         getattr(self, "_" + self.solver)(params, grads, lr)
 
     def _sums(self, p, *decays) -> tuple[DecayingSum, ...]:
-        """The moving averages, zero at the first step."""
+        """The moving averages, zero at the first step, and a scratch array shaped like p."""
         if not self.sums:
             self.sums = tuple(DecayingSum(p, decay) for decay in decays)
+            self.tmp = np.empty_like(p)
         return self.sums
 
     def _sgd(self, p, g, lr):
@@ -150,18 +148,18 @@ class Optimizer:
 
     def _adam(self, p, g, lr):
         m, v = self._sums(p, self.b1, self.b2)
+        tmp = self.tmp  # scratch space, so a step allocates nothing
         m.add(g, 1 - self.b1)  # m = b1 m + (1 - b1) g
-        np.square(g, out=g)  # from here on g's array is scratch space (see the class docstring)
-        v.add(g, 1 - self.b2)  # v = b2 v + (1 - b2) g^2
+        np.square(g, out=tmp)
+        v.add(tmp, 1 - self.b2)  # v = b2 v + (1 - b2) g^2
         # m_hat / (sqrt(v_hat) + eps) with m_hat = m_scale a_m / (1 - b1^t), v_hat = v_scale a_v / (1 - b2^t):
         # with c = sqrt(v_scale / (1 - b2^t)) it is m_scale / (1 - b1^t) / c * a_m / (sqrt(a_v) + eps / c),
         # so both bias corrections and both scales fold into one step size and epsilon
         c = math.sqrt(v.scale / (1 - self.b2 ** self.t))
         step = lr * m.scale / (1 - self.b1 ** self.t) / c
-        scratch = g
-        np.sqrt(v.sum_over_scale, out=scratch)
-        scratch += self.eps / c
-        np.divide(m.sum_over_scale, scratch, out=scratch)
-        axpy(-step, scratch, p)  # p -= lr m_hat / (sqrt(v_hat) + eps)
+        np.sqrt(v.sum_over_scale, out=tmp)
+        tmp += self.eps / c
+        np.divide(m.sum_over_scale, tmp, out=tmp)
+        axpy(-step, tmp, p)  # p -= lr m_hat / (sqrt(v_hat) + eps)
 
     _adamw = _adam
