@@ -6,7 +6,8 @@
    Groups that nearly touch are offered to step 3 both joined and apart.
 3. Split touching digits: a blob much wider than a digit is tall is cut into
    k parts along least-ink paths that bend round the strokes (dynamic
-   programming, not straight columns, since touching digits overlap); the
+   programming, not straight columns, since touching digits overlap), each
+   cut once supple and once stiff; the
    classifier picks among the candidates (the one whose parts it reads most
    confidently and that look most like digits, with priors from the width),
    because a "0" and a touching "11" can have the same width.
@@ -37,7 +38,7 @@ MIN_PART_HEIGHT = 0.55  # a part of a split spans at least this share of the lin
 JOIN_GAP = 0.1  # groups closer than this share of the line's height may be one broken digit
 SHORT_JOIN_GAP = 0.3  # ...or this, when one of them is shorter than MIN_PART_HEIGHT
 JOIN_WIDTH = 1.2  # ...when together they are no wider than this share of the height
-CUT_BENDS = (0.05, 0.5)  # cost per diagonal step of a cut path: a supple path and a stiff one
+CUT_BENDS = (0.05, 0.5)  # cost per diagonal step of a cut path: a supple one and a stiff one (A/B, seeds 3-4)
 # SPLIT_FROM, WIDTH_PRIOR, SPLIT_COST and ONE_WIDTH were chosen from a grid on 200 synthetic lines
 # (seeds 1 and 2), LIKENESS_WEIGHT from a grid on 600 (seeds 1-4: 0.2-0.3 read best, 0.5 before);
 # BENCHMARKS.md ("Reading") reports other lines (seed 0).
