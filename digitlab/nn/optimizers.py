@@ -14,37 +14,32 @@ added to the gradient, g += wd * p, which is the gradient of wd/2 * ||p||^2.
 The parameters are one flat array (a `Network` keeps every layer's arrays as
 views of it), so a step is a handful of whole-array operations, whatever the
 depth. On the MLP benchmark those passes over memory are most of the time that
-is not matrix products, so each update below is written to take as few as it can:
-`axpy` (BLAS's y += a x) scales and adds in one pass, and the moving averages
-are `DecayingSum`s, which add a new term in one pass instead of two.
+is not matrix products, so each update below is written to take as few as it can,
+and the moving averages are `DecayingSum`s, which add a new term without first
+decaying the whole array (and never decay into slow subnormal floats).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
-from scipy.linalg import get_blas_funcs
 
 SOLVERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
 
 
 def axpy(a: float, x: np.ndarray, y: np.ndarray) -> None:
-    """y += a * x in one pass over memory (BLAS axpy), in place; y C-contiguous, x of y's shape."""
-    flat = y.reshape(-1) if y.flags.c_contiguous else None  # a view of y
-    # scipy silently returns a copy when BLAS cannot write its y in place (a non-contiguous array, another dtype)
-    if flat is None or (flat.size and _blas_axpy(flat.dtype)(x.reshape(-1), flat, a=a) is not flat):
-        raise ValueError("axpy needs y C-contiguous and float32 or float64, to update it in place")
+    """y += a * x, in place (BLAS's name for it).
 
-
-@functools.cache
-def _blas_axpy(dtype):
-    return get_blas_funcs("axpy", dtype=dtype)
+    numpy's own loop, not BLAS's axpy: with more than one BLAS thread (OpenBLAS's
+    default) a BLAS axpy wakes the thread pool on every call, which made training
+    up to 10x slower; on one thread it was no faster than this.
+    """
+    y += y.dtype.type(a) * x
 
 
 class DecayingSum:
-    """An exponential moving sum s_t = decay * s_{t-1} + weight * x_t, at one pass over memory per step.
+    """An exponential moving sum s_t = decay * s_{t-1} + weight * x_t, without decaying s every step.
 
     Decaying s itself costs two passes every step (s *= decay, then s += weight x).
     Instead the array held is a = s / decay^k, where k counts the steps since the
