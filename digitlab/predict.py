@@ -114,15 +114,19 @@ class Reader:
 
     def predict_pixels(self, pixels) -> Prediction:
         """One digit from H*W values (or (H, W)) already in model space: 0-255, white on black."""
+        image = self.pixels_image(pixels)
+        return self.blank_canvas(image) or self.predict_inputs([image])[0]
+
+    def pixels_image(self, pixels) -> np.ndarray:
+        """uint8 (H, W) model input from H*W values (or (H, W)) 0-255; a clear error for anything else."""
         values = np.asarray(pixels, dtype=np.float64)
         size = self.shape[0] * self.shape[1]
         if values.size != size:
-            raise DigitlabError(f"expected {size} pixel values ({self.shape[0]}x{self.shape[1]}), "
-                                f"got {values.size}")
+            raise DigitlabError(f"this model reads {self.shape[0]}x{self.shape[1]} images: expected {size} "
+                                f"pixel values, got {values.size}")
         if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 255:
             raise DigitlabError("pixel values must be numbers from 0 to 255")
-        image = np.round(values.reshape(self.shape)).astype(np.uint8)
-        return self.blank_canvas(image) or self.predict_inputs([image])[0]
+        return np.round(values.reshape(self.shape)).astype(np.uint8)
 
     def blank_canvas(self, image) -> Prediction | None:
         """The "no digit" answer when a model-space canvas has (almost) no ink, else None."""

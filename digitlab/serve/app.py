@@ -94,7 +94,7 @@ def create_app(model=None, *, trust: bool = False, reader=None,
     async def predict(request: schemas.PredictRequest):
         """Read one digit from an image (base64) or from 784 pixel values (0-255, white on black)."""
         if request.pixels is not None:
-            image, notes = _pixels_image(reader, request.pixels), []
+            image, notes = reader.pixels_image(request.pixels), []
             if blank := reader.blank_canvas(image):
                 return _json(_prediction(blank))
         else:  # decoding and preprocessing take milliseconds to tens of them: a worker thread
@@ -173,15 +173,6 @@ def _read_number(reader, lock, image: str, max_pixels: int) -> dict:
               for d in r.digits]
     return {"text": r.text, "digits": digits, "width": width, "height": height,
             "warnings": [str(w) for w in r.warnings]}
-
-
-def _pixels_image(reader, pixels) -> np.ndarray:
-    """uint8 (H, W) from the validated 0-255 pixel list, as `Reader.predict_pixels` makes it."""
-    values = np.asarray(pixels, dtype=np.float64)
-    if values.size != reader.shape[0] * reader.shape[1]:  # a model trained on other-sized inputs
-        raise DigitlabError(f"this model reads {reader.shape[0]}x{reader.shape[1]} images: "
-                            f"send an image, not {values.size} pixel values")
-    return np.round(values.reshape(reader.shape)).astype(np.uint8)
 
 
 def _json(payload: dict) -> Response:
