@@ -116,7 +116,7 @@ def evaluate(net: Network, X: np.ndarray, y: np.ndarray, loss: str, batch_size: 
     for start in range(0, len(X), batch_size):
         out = net.forward(X[start:start + batch_size], skip_head=fused)
         batch_y = y[start:start + batch_size]
-        total += loss_fn(out, _onehot(batch_y, out.shape[1], out.dtype))[0] * len(batch_y)
+        total += loss_fn(out, np.eye(out.shape[1], dtype=out.dtype)[batch_y])[0] * len(batch_y)  # one-hot labels
         correct += (out.argmax(axis=1) == batch_y).sum()
     return float(total / len(X)), float(correct / len(X))
 
@@ -129,12 +129,6 @@ def predict_proba(net: Network, X: np.ndarray, batch_size: int = 256) -> np.ndar
     """
     chunks = [to_probabilities(net.forward(X[i:i + batch_size]), net.head) for i in range(0, len(X), batch_size)]
     return np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=net.dtype)
-
-
-def _onehot(y: np.ndarray, k: int, dtype) -> np.ndarray:
-    onehot = np.zeros((len(y), k), dtype=dtype)
-    onehot[np.arange(len(y)), y] = 1
-    return onehot
 
 
 def _postfix(row: dict) -> dict:
