@@ -11,9 +11,11 @@ throughput (10,000 images) and single-image latency.
 The matmul reference: the products one epoch of this network needs, run by
 numpy alone with nothing else in the loop, on the shapes training runs (batch
 128: x W forward, x^T dy and dy W^T backward, per layer, dy W^T skipped for the
-first layer as the engine skips it), the same arrays every step, best of three
-epochs' worth. The engine's rate is its best epoch (training loop only, from
-`history_`) over the same FLOP count, so both sides are "best of three epochs".
+first layer as the engine skips it), the same arrays every step. This box's
+own matmul speed drifts by a third from minute to minute, so the two sides are
+interleaved: --rounds times an engine epoch (the engine's own `train`, one epoch
+per call, on one network) then the reference's epoch, and each round gives a
+ratio of two neighbouring timings; printed: every round's ratio and the median.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ import warnings
 import numpy as np
 
 from digitlab.data import load_dataset, to_features
+from digitlab.nn import architecture as A
+from digitlab.nn import training
 from digitlab.nn.estimators import MLPClassifier
+from digitlab.nn.network import Network
 
 HIDDEN = (128, 64, 32)
 BATCH = 128
@@ -45,24 +50,46 @@ def training_flops(n: int) -> float:
     return 2.0 * n * (3 * sum(weights) - weights[0])
 
 
-def matmul_ceiling(n: int, repeat: int = 3) -> float:
-    """Seconds numpy's float32 matmuls alone need for one epoch's products at batch 128 (best of `repeat`)."""
+def matmul_epoch(n: int) -> float:
+    """Seconds numpy's float32 matmuls alone need for one epoch's products at batch 128."""
     rng = np.random.default_rng(0)
-    dims = sizes()
     mats = [(rng.random((BATCH, a), np.float32), rng.random((a, b), np.float32), rng.random((BATCH, b), np.float32))
-            for a, b in itertools.pairwise(dims)]
-    steps = n // BATCH
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(steps):
-            for i, (x, w, dy) in enumerate(mats):
-                x @ w
-                x.T @ dy
-                if i:
-                    dy @ w.T
-        best = min(best, time.perf_counter() - start)
-    return best
+            for a, b in itertools.pairwise(sizes())]
+    start = time.perf_counter()
+    for _ in range(n // BATCH):
+        for i, (x, w, dy) in enumerate(mats):
+            x @ w
+            x.T @ dy
+            if i:
+                dy @ w.T
+    return time.perf_counter() - start
+
+
+def gather_and_adam_epoch(X, n_params: int, rng) -> float:
+    """Seconds for what any numpy training loop adds to the products: a shuffled batch gathered per step
+    and an Adam step over every parameter (the engine's optimiser, on random gradients)."""
+    params, grads = np.zeros(n_params, np.float32), rng.standard_normal(n_params).astype(np.float32)
+    optimizer = training.Optimizer("adam")
+    order = rng.permutation(len(X))
+    start = time.perf_counter()
+    for b in range(len(X) // BATCH):
+        X[order[b * BATCH:(b + 1) * BATCH]]
+        optimizer.step(params, grads, 1e-3)
+    return time.perf_counter() - start
+
+
+def interleaved_rate(X, y, rounds: int) -> list[tuple[float, float, float]]:
+    """Per round, timed back to back: (engine epoch, numpy's bare products, gather + Adam) in seconds."""
+    net = Network(A.mlp(HIDDEN, "relu"), rng=np.random.default_rng(0))
+    X = X.reshape(-1, 1, 28, 28)  # as MLPClassifier passes it
+    settings = training.TrainSettings(max_iter=1, batch_size=BATCH, schedule="constant")
+    rng = np.random.default_rng(0)
+    training.train(net, X, y, None, settings, rng)  # warm-up epoch, not counted
+    rounds_ = []
+    for _ in range(rounds):
+        engine = training.train(net, X, y, None, settings, rng)[0]["seconds"]
+        rounds_.append((engine, matmul_epoch(len(X)), gather_and_adam_epoch(X, net.params.size, rng)))
+    return rounds_
 
 
 def peak_gflops(size: int = 2048) -> float:
@@ -79,7 +106,6 @@ def time_ours(X, y, X_test, y_test, epochs):
     start = time.perf_counter()
     model.fit(X, y)
     seconds = (time.perf_counter() - start) / epochs
-    time_ours.best_epoch = min(row["seconds"] for row in model.history_)
     return seconds, model.score(X_test, y_test), model.predict_proba
 
 
@@ -148,6 +174,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N images (a dry run)")
     parser.add_argument("--threads", type=int, default=1, help="threads for torch (set OPENBLAS_NUM_THREADS too)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved engine/reference epochs for the rate")
     args = parser.parse_args(argv)
     import torch
 
@@ -170,11 +197,20 @@ def main(argv=None) -> int:
         print(f"| {name} | {seconds:.2f} | {seconds / ours:.2f}x | {accuracy:.4f} | {throughput:,.0f} | {latency:.0f} |")
 
     flops = training_flops(len(X))
-    ceiling, best = matmul_ceiling(len(X)), time_ours.best_epoch
-    print(f"\ntraining FLOPs per epoch {flops / 1e9:.1f} G; numpy engine best epoch {best:.2f} s = "
-          f"{flops / best / 1e9:.1f} GFLOP/s; numpy's matmuls alone on the same shapes (batch {BATCH}), best "
-          f"epoch's worth {ceiling:.2f} s = {flops / ceiling / 1e9:.1f} GFLOP/s -> {ceiling / best:.0%} of numpy's "
-          f"matmul rate; for scale, one 2048x2048 matmul runs at {peak_gflops():.1f} GFLOP/s")
+    rounds = interleaved_rate(X, y, args.rounds)
+    print(f"\ntraining FLOPs per epoch {flops / 1e9:.1f} G. Rounds of numpy engine epoch, numpy's matmuls alone on "
+          f"the same shapes (batch {BATCH}), and the batch gather + Adam steps alone, timed back to back:")
+    print("\n| round | engine s | engine GFLOP/s | matmuls alone s | matmuls GFLOP/s | share of numpy's matmul rate "
+          "| gather + Adam s | share if all else were free |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for i, (engine, products, floor) in enumerate(rounds, 1):
+        print(f"| {i} | {engine:.3f} | {flops / engine / 1e9:.1f} | {products:.3f} | {flops / products / 1e9:.1f} "
+              f"| {products / engine:.0%} | {floor:.3f} | {products / (products + floor):.0%} |")
+    shares = [products / engine for engine, products, _ in rounds]
+    caps = [products / (products + floor) for _, products, floor in rounds]
+    print(f"\nmedian share of numpy's matmul rate {statistics.median(shares):.0%} (range {min(shares):.0%}-"
+          f"{max(shares):.0%}); products + gather + Adam alone would reach {statistics.median(caps):.0%}; for scale, "
+          f"one 2048x2048 matmul runs at {peak_gflops():.1f} GFLOP/s")
     return 0
 
 

@@ -156,6 +156,15 @@ def test_axpy_updates_in_place_and_keeps_the_dtype():
     assert y.dtype == np.float32
 
 
+def test_axpy_through_a_scratch_array_gives_the_same_sum():
+    y, x = np.zeros(4, np.float32), np.arange(4, dtype=np.float32)
+    axpy(2.0, x, y, scratch=np.empty(4, np.float32))
+    np.testing.assert_array_equal(y, [0, 2, 4, 6])
+    axpy(0.5, x, y, scratch=x)  # x itself as the scratch: it ends as 0.5 x
+    np.testing.assert_array_equal(y, [0, 2.5, 5, 7.5])
+    np.testing.assert_array_equal(x, [0, 0.5, 1, 1.5])
+
+
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_a_training_step_stays_float32(solver):
     """No float64 sneaks in: every layer's output and input gradient, the loss's delta and the optimiser state."""

@@ -28,14 +28,15 @@ import numpy as np
 SOLVERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
 
 
-def axpy(a: float, x: np.ndarray, y: np.ndarray) -> None:
-    """y += a * x, in place (BLAS's name for it).
+def axpy(a: float, x: np.ndarray, y: np.ndarray, scratch: np.ndarray | None = None) -> None:
+    """y += a * x, in place (BLAS's name for it); a * x goes through `scratch` (x itself allowed) when given.
 
     numpy's own loop, not BLAS's axpy: with more than one BLAS thread (OpenBLAS's
     default) a BLAS axpy wakes the thread pool on every call, which made training
-    up to 10x slower; on one thread it was no faster than this.
+    up to 10x slower; on one thread it was no faster than this. The scratch array
+    spares a fresh (n,) temporary per call, a quarter of its time on 111k floats.
     """
-    y += y.dtype.type(a) * x
+    y += np.multiply(x, y.dtype.type(a), out=scratch)
 
 
 class DecayingSum:
@@ -65,15 +66,15 @@ class DecayingSum:
         """decay^k: s = scale * sum_over_scale."""
         return self.decay ** self.k
 
-    def add(self, x: np.ndarray, weight: float = 1.0) -> None:
-        """s = decay * s + weight * x."""
+    def add(self, x: np.ndarray, weight: float = 1.0, scratch: np.ndarray | None = None) -> None:
+        """s = decay * s + weight * x; `scratch` (x itself allowed) spares a temporary (see `axpy`)."""
         if self.rescale_every == 0:  # k stays 0 and a = s: decay it in place
             self.sum_over_scale *= self.decay
         else:
             if self.k == self.rescale_every:
                 self._rescale()
             self.k += 1
-        axpy(weight / self.scale, x, self.sum_over_scale)  # a += (weight / decay^k) x
+        axpy(weight / self.scale, x, self.sum_over_scale, scratch)  # a += (weight / decay^k) x
 
     def value(self) -> np.ndarray:
         """s itself (a new array)."""
@@ -132,21 +133,21 @@ class Optimizer:
 
     def _momentum(self, p, g, lr):
         (v,) = self._sums(p, self.mu)
-        v.add(g)  # v = mu v + g
-        axpy(-lr * v.scale, v.sum_over_scale, p)  # p -= lr v
+        v.add(g, 1.0, self.tmp)  # v = mu v + g
+        axpy(-lr * v.scale, v.sum_over_scale, p, self.tmp)  # p -= lr v
 
     def _nesterov(self, p, g, lr):
         (v,) = self._sums(p, self.mu)
-        v.add(g)  # v = mu v + g
-        axpy(-lr, g, p)
-        axpy(-lr * self.mu * v.scale, v.sum_over_scale, p)  # p -= lr (g + mu v): the look-ahead velocity
+        v.add(g, 1.0, self.tmp)  # v = mu v + g
+        axpy(-lr, g, p, self.tmp)
+        axpy(-lr * self.mu * v.scale, v.sum_over_scale, p, self.tmp)  # p -= lr (g + mu v): the look-ahead velocity
 
     def _adam(self, p, g, lr):
         m, v = self._sums(p, self.b1, self.b2)
         tmp = self.tmp  # scratch space, so a step allocates nothing
-        m.add(g, 1 - self.b1)  # m = b1 m + (1 - b1) g
+        m.add(g, 1 - self.b1, tmp)  # m = b1 m + (1 - b1) g
         np.square(g, out=tmp)
-        v.add(tmp, 1 - self.b2)  # v = b2 v + (1 - b2) g^2
+        v.add(tmp, 1 - self.b2, tmp)  # v = b2 v + (1 - b2) g^2
         # m_hat / (sqrt(v_hat) + eps) with m_hat = m_scale a_m / (1 - b1^t), v_hat = v_scale a_v / (1 - b2^t):
         # with c = sqrt(v_scale / (1 - b2^t)) it is m_scale / (1 - b1^t) / c * a_m / (sqrt(a_v) + eps / c),
         # so both bias corrections and both scales fold into one step size and epsilon
@@ -155,6 +156,6 @@ class Optimizer:
         np.sqrt(v.sum_over_scale, out=tmp)
         tmp += self.eps / c
         np.divide(m.sum_over_scale, tmp, out=tmp)
-        axpy(-step, tmp, p)  # p -= lr m_hat / (sqrt(v_hat) + eps)
+        axpy(-step, tmp, p, tmp)  # p -= lr m_hat / (sqrt(v_hat) + eps)
 
     _adamw = _adam
