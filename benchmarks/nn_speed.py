@@ -16,6 +16,9 @@ own matmul speed drifts by a third from minute to minute, so the two sides are
 interleaved: --rounds times an engine epoch (the engine's own `train`, one epoch
 per call, on one network) then the reference's epoch, and each round gives a
 ratio of two neighbouring timings; printed: every round's ratio and the median.
+Each round also times the batch gather and the Adam steps alone: what any numpy
+loop of this network pays besides the products, so the share it would reach if
+everything else cost nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from digitlab.nn import architecture as A
 from digitlab.nn import training
 from digitlab.nn.estimators import MLPClassifier
 from digitlab.nn.network import Network
+from digitlab.nn.optimizers import Optimizer
 
 HIDDEN = (128, 64, 32)
 BATCH = 128
@@ -69,7 +73,7 @@ def gather_and_adam_epoch(X, n_params: int, rng) -> float:
     """Seconds for what any numpy training loop adds to the products: a shuffled batch gathered per step
     and an Adam step over every parameter (the engine's optimiser, on random gradients)."""
     params, grads = np.zeros(n_params, np.float32), rng.standard_normal(n_params).astype(np.float32)
-    optimizer = training.Optimizer("adam")
+    optimizer = Optimizer("adam")
     order = rng.permutation(len(X))
     start = time.perf_counter()
     for b in range(len(X) // BATCH):
@@ -85,11 +89,11 @@ def interleaved_rate(X, y, rounds: int) -> list[tuple[float, float, float]]:
     settings = training.TrainSettings(max_iter=1, batch_size=BATCH, schedule="constant")
     rng = np.random.default_rng(0)
     training.train(net, X, y, None, settings, rng)  # warm-up epoch, not counted
-    rounds_ = []
+    timings = []
     for _ in range(rounds):
         engine = training.train(net, X, y, None, settings, rng)[0]["seconds"]
-        rounds_.append((engine, matmul_epoch(len(X)), gather_and_adam_epoch(X, net.params.size, rng)))
-    return rounds_
+        timings.append((engine, matmul_epoch(len(X)), gather_and_adam_epoch(X, net.params.size, rng)))
+    return timings
 
 
 def peak_gflops(size: int = 2048) -> float:
