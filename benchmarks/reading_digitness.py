@@ -196,16 +196,16 @@ def make_data(data_dir: str, cached: dict, more_photos: int = 0, pen_digits: int
         (("negative",), 123, lambda rng: {"negative": negatives(train[40000:], rng, 6000, 3000, 4000)}),
         (("more_letters",), 456, lambda rng: {"more_letters": more_letters(6000, rng)}),
         (("held_other",), 321, lambda rng: {"held_other": negatives(train[40000:], rng, 600, 300, 0, True)})]
-    if pen_digits:
-        makers.append((("pen_digits",), 9, lambda rng: {"pen_digits": np.stack(
-            [prepare(pen_digit(rng)).input for _ in range(pen_digits)])}))
-        if len(cached.get("pen_digits", ())) != pen_digits:
-            cached = {k: v for k, v in cached.items() if k != "pen_digits"}
-    if more_photos:
-        makers.append((("more_photos",), 8, lambda rng: {"more_photos": np.stack(
-            [prepare(synth.photo(x, rng)).input for x in train[23000: 23000 + more_photos]])}))
-        if len(cached.get("more_photos", ())) != more_photos:
-            cached = {k: v for k, v in cached.items() if k != "more_photos"}
+    extras = {  # optional positives: key -> (how many, seed, one picture from rng and an index)
+        "pen_digits": (pen_digits, 9, lambda rng, i: pen_digit(rng)),
+        "more_photos": (more_photos, 8, lambda rng, i: synth.photo(train[23000 + i], rng)),
+    }
+    for key, (count, seed, picture) in extras.items():
+        if count:
+            makers.append(((key,), seed, lambda rng, key=key, count=count, picture=picture: {
+                key: np.stack([prepare(picture(rng, i)).input for i in range(count)])}))
+            if len(cached.get(key, ())) != count:  # a cache made for another count is remade
+                cached = {k: v for k, v in cached.items() if k != key}
     data = dict(cached)
     for keys, seed, make in makers:
         if not all(key in data for key in keys):

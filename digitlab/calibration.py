@@ -206,9 +206,10 @@ def reject_rule_for(reader, digits: np.ndarray, others: np.ndarray, source: str)
     """
     from digitlab.preprocess.digitness import digitness
 
-    if digits.shape[1:] != reader.shape or digitness(digits) is None:
+    likeness = digitness(digits) if digits.shape[1:] == reader.shape else None
+    if likeness is None:
         return {}
-    weight, below, rejected = fit_reject_rule((digitness(digits), reader.raw_proba(digits)),
+    weight, below, rejected = fit_reject_rule((likeness, reader.raw_proba(digits)),
                                               (digitness(others), reader.raw_proba(others)))
     return {"reject_weight": weight, "reject_below": round(below, 4),
             "reject_held_out": f"{source}: {len(digits)} digits, {len(others)} non-digits; "

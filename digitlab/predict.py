@@ -140,12 +140,13 @@ class Reader:
         raw = self.raw_proba(inputs)
         proba = self.calibration.apply(raw)
         looks_like = digitness(inputs) if self.check_digitness else None
-        confident = self.calibration.confident(raw, looks_like, digitness_threshold())
+        like_below = digitness_threshold()
+        confident = self.calibration.confident(raw, looks_like, like_below)
         out = []
         for i, row in enumerate(proba):
             best = int(np.argmax(row))
             notes = list(warnings[i]) if warnings else []
-            if not confident[i] and looks_like is not None and looks_like[i] < digitness_threshold():
+            if not confident[i] and looks_like is not None and looks_like[i] < like_below:
                 notes.append(f"does not look like a handwritten digit (digit-likeness {looks_like[i]:.3f})")
             out.append(Prediction(self.classes[best], "ok" if confident[i] else "unsure", float(row[best]),
                                   [float(v) for v in row], inputs[i], notes, boxes[i] if boxes else None))
