@@ -37,8 +37,8 @@ ONE_DIGIT = WEIGHTS.with_name("one_digit.npz")  # is this cut piece one digit? (
 BATCH = 256  # inputs per forward pass: bounds the memory of the unfolded convolutions
 
 
-@functools.lru_cache(maxsize=2)
-def _weights(path: Path = WEIGHTS) -> dict | None:
+@functools.lru_cache(maxsize=None)  # two files at most
+def _weights(path: Path) -> dict | None:
     if not path.is_file():
         return None
     with np.load(path, allow_pickle=False) as npz:
@@ -57,7 +57,7 @@ def digitness(inputs: np.ndarray, weights: Path = WEIGHTS) -> np.ndarray | None:
 
 
 def threshold() -> float:
-    w = _weights()
+    w = _weights(WEIGHTS)
     return float(w["threshold"]) if w is not None else 0.0
 
 
@@ -85,7 +85,7 @@ def network(w: dict) -> Network:
     return net
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=None)
 def _shipped_network(path: Path) -> Network:
     return network(_weights(path))
 
