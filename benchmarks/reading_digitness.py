@@ -201,6 +201,10 @@ def pen_digit(rng) -> np.ndarray:
     return np.uint8(255 - np.asarray(canvas))
 
 
+# the negatives' cache key and how they pair digits, by --touching-pairs
+NEGATIVES = {False: ("negative", pair), True: ("negative_touching", touching_pair)}
+
+
 def make_data(data_dir: str, cached: dict, more_photos: int = 0, pen_digits: int = 0,
               touching_pairs: bool = False) -> dict:
     """The training and held-out images; each group is made with its own seed, so a cache may hold some.
@@ -217,7 +221,7 @@ def make_data(data_dir: str, cached: dict, more_photos: int = 0, pen_digits: int
         held = np.stack([prepare(synth.photo(d, rng)).input for d in test[:1000]] + list(test[1000:2000]))
         return {"positive": np.concatenate([train[:20000], photos]), "held_digits": held}
 
-    negative, pairs = ("negative_touching", touching_pair) if touching_pairs else ("negative", pair)
+    negative, pairs = NEGATIVES[touching_pairs]
     makers = [  # (what it makes, seed, how)
         (("positive", "held_digits"), 7, digits),
         ((negative,), 123, lambda rng: {negative: negatives(train[40000:], rng, 6000, 3000, 4000, pairs=pairs)}),
@@ -321,7 +325,7 @@ def main():
         print(f"validation: {len(data['held_digits'])} digits, {len(data['held_other'])} others -> {args.validation_out}")
     if args.epochs == 0:
         return
-    negative = np.concatenate([data["negative_touching" if args.touching_pairs else "negative"], data["more_letters"]])
+    negative = np.concatenate([data[NEGATIVES[args.touching_pairs][0]], data["more_letters"]])
     none = data["positive"][:0]
     positive = np.concatenate([data["positive"], data.get("more_photos", none), data.get("pen_digits", none)])
     x = np.concatenate([positive, negative])

@@ -47,7 +47,7 @@ def test_the_one_digit_detector_flags_touching_pairs(mnist_dir):
     """Oracle: the known kind of each input. Two test digits written ink to ink are not one digit;
     the line reader's detector flags most (88% when written), the "digit at all" one few (37%)."""
     images = synth.read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")[:300]
-    one_digit_threshold = float(np.load(ONE_DIGIT)["threshold"])
+    one_digit_threshold = threshold(ONE_DIGIT)
     assert np.mean(digitness(images, ONE_DIGIT) >= one_digit_threshold) >= 0.97
     rng = np.random.default_rng(0)
     pairs = np.stack([training.touching_pair(images[i], images[i + 1], rng) for i in range(0, 200, 2)])

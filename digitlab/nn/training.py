@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitlab.errors import DigitlabError
+from digitlab.nn import architecture as A
 from digitlab.nn.augment import random_shift
 from digitlab.nn.losses import loss_function, to_probabilities
 from digitlab.nn.network import Network
@@ -57,7 +58,7 @@ def train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Trai
 
 def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: TrainSettings,
            rng: np.random.Generator) -> list[dict]:
-    onehot = np.eye(net.forward(X[:1]).shape[1], dtype=net.dtype)  # onehot[y] is the one-hot matrix of labels y
+    onehot = _one_hot_rows(net)
     loss_fn, fused = loss_function(s.loss, net.head)
     optimizer = Optimizer(s.solver, momentum=s.momentum, weight_decay=s.alpha)
     batches_per_epoch = -(-len(X) // s.batch_size)
@@ -112,11 +113,12 @@ def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Tra
 def evaluate(net: Network, X: np.ndarray, y: np.ndarray, loss: str, batch_size: int = 256) -> tuple[float, float]:
     """(mean loss, accuracy) of `net` in evaluation mode on class indices y."""
     loss_fn, fused = loss_function(loss, net.head)
+    onehot = _one_hot_rows(net)
     total = correct = 0.0
     for start in range(0, len(X), batch_size):
         out = net.forward(X[start:start + batch_size], skip_head=fused)
         batch_y = y[start:start + batch_size]
-        total += loss_fn(out, np.eye(out.shape[1], dtype=out.dtype)[batch_y])[0] * len(batch_y)  # one-hot labels
+        total += loss_fn(out, onehot[batch_y])[0] * len(batch_y)
         correct += (out.argmax(axis=1) == batch_y).sum()
     return float(total / len(X)), float(correct / len(X))
 
@@ -129,6 +131,11 @@ def predict_proba(net: Network, X: np.ndarray, batch_size: int = 256) -> np.ndar
     """
     chunks = [to_probabilities(net.forward(X[i:i + batch_size]), net.head) for i in range(0, len(X), batch_size)]
     return np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=net.dtype)
+
+
+def _one_hot_rows(net: Network) -> np.ndarray:
+    """The identity matrix over the network's classes: `rows[y]` is the one-hot matrix of labels y."""
+    return np.eye(A.output_shapes(net.arch)[-1][0], dtype=net.dtype)
 
 
 def _postfix(row: dict) -> dict:

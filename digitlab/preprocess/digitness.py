@@ -56,8 +56,9 @@ def digitness(inputs: np.ndarray, weights: Path = WEIGHTS) -> np.ndarray | None:
     return _score(inputs, _shipped_network(weights))
 
 
-def threshold() -> float:
-    w = _weights(WEIGHTS)
+def threshold(weights: Path = WEIGHTS) -> float:
+    """The score below which a detector calls an input "not a digit" (0 without weights)."""
+    w = _weights(weights)
     return float(w["threshold"]) if w is not None else 0.0
 
 
