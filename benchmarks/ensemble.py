@@ -7,7 +7,9 @@
 Each member (a shipped name, a model file or a run folder) predicts the 10,000
 test images once per view (the original, then `--shifts/--angles/--scales` as
 in `digitlab.tta`); every ensemble's accuracy, with and without test-time
-augmentation, is then the mean of those probabilities. With `--engine torch`
+augmentation, is then the mean of those probabilities. `--weights` (one per
+member, as `digitlab ensemble --weights`) adds the weighted mean of all members,
+e.g. so that each recipe counts equally however many seeds it has. With `--engine torch`
 (the default when PyTorch is installed) the networks run in torch with the
 same weights (the engines agree to 1e-5; see tests/test_torch_engine.py), which
 is several times faster than the numpy engine. The library's own
@@ -69,11 +71,16 @@ def main(argv=None) -> int:
     parser.add_argument("--scales", type=float, nargs="*", default=[])
     parser.add_argument("--engine", choices=("torch", "numpy"), default=None,
                         help="run the networks in torch (default when installed) or the numpy engine")
+    parser.add_argument("--weights", type=float, nargs="+", default=None,
+                        help="one weight per member: also report the weighted mean of all members")
     parser.add_argument("--cache", default=None,
                         help="keep each member's probabilities here and reuse them (a folder outside the repo)")
     args = parser.parse_args(argv)
     engine = args.engine or ("torch" if _has_torch() else "numpy")
     names = args.members or [card["name"] for card in list_pretrained()]
+    if args.weights is not None and (len(args.weights) != len(names) or min(args.weights) < 0
+                                     or sum(args.weights) <= 0):
+        parser.error(f"--weights needs {len(names)} non-negative numbers (one per member), not all 0")
     test = load_dataset("mnist", data_dir=args.data_dir).test
     X, y = to_features(test.images), test.labels
     images = X.reshape(-1, 28, 28)
@@ -109,16 +116,30 @@ def main(argv=None) -> int:
                          "train_seconds": train})
             print(f"{' + '.join(group):90s} {rows[-1]['accuracy']:.4f}  TTA {rows[-1]['tta_accuracy']:.4f}  "
                   f"training {train if train is None else round(train)} s", flush=True)
+    weighted = _weighted_row(proba, args.weights, accuracy) if args.weights else None
     _check_library(models, proba, X, args)
-    print(json.dumps({"views": all_views, "engine": engine, "rows": rows}))
+    print(json.dumps({"views": all_views, "engine": engine, "rows": rows, "weighted": weighted}))
     return 0
 
 
+def _weighted_row(proba: dict, weights, accuracy) -> dict:
+    """The weighted mean of every member's probabilities, without and with test-time augmentation."""
+    w = np.asarray(weights, dtype=np.float64) / sum(weights)
+    plain = np.tensordot(w, [p[0] for p in proba.values()], axes=1)
+    tta = np.tensordot(w, [p.mean(axis=0) for p in proba.values()], axes=1)
+    row = {"members": list(proba), "weights": list(weights), "accuracy": accuracy(plain),
+           "tta_accuracy": accuracy(tta)}
+    print(f"weighted {' + '.join(f'{x:g}*{n}' for x, n in zip(weights, proba))}: "
+          f"{row['accuracy']:.4f}  TTA {row['tta_accuracy']:.4f}", flush=True)
+    return row
+
+
 def _check_library(models: dict, proba: dict, X, args, n: int = 500) -> None:
-    """`TTAClassifier(EnsembleClassifier(all members))` must give what the table used."""
-    model = TTAClassifier.from_fitted(EnsembleClassifier.from_fitted(list(models.values())),
+    """`TTAClassifier(EnsembleClassifier(all members, weights))` must give what the table used."""
+    model = TTAClassifier.from_fitted(EnsembleClassifier.from_fitted(list(models.values()), weights=args.weights),
                                       shifts=tuple(args.shifts), angles=tuple(args.angles), scales=tuple(args.scales))
-    expected = np.mean([p[:, :n].mean(axis=0) for p in proba.values()], axis=0)
+    w = np.full(len(proba), 1.0) if args.weights is None else np.asarray(args.weights, dtype=np.float64)
+    expected = np.tensordot(w / w.sum(), [p[:, :n].mean(axis=0) for p in proba.values()], axes=1)
     diff = float(np.abs(model.predict_proba(X[:n]) - expected).max())
     print(f"library check (TTAClassifier of EnsembleClassifier, first {n} images): max |difference| {diff:.1e}")
     if diff > 1e-4:
