@@ -109,7 +109,7 @@ def count_parameters(estimator) -> int | None:
 
 def _default_name(dataset: str, model: str) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"{Path(dataset).stem}-{model}-{stamp}"
+    return f"{Path(dataset).stem}-{Path(model).stem}-{stamp}"  # a model may be an architecture file
 
 
 def _write_run(runs_dir: Path, name: str, settings, metrics, estimator, info, predictions) -> Path:

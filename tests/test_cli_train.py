@@ -72,3 +72,60 @@ def test_evaluate_rejects_other_image_size(tmp_path, capsys, mnist_dir):
     train(model="knn", runs_dir=tmp_path, run_name="k", log=lambda _: None)
     assert main(["evaluate", str(tmp_path / "k"), "--dataset", "mnist", "--data-dir", str(mnist_dir)]) == 2
     assert "8x8" in capsys.readouterr().err
+
+
+# -- an architecture file as the model -----------------------------------------
+
+TINY_CNN = {"input_shape": [1, 8, 8], "layers": [
+    {"type": "conv2d", "filters": 8, "kernel_size": 3, "padding": 1}, {"type": "relu"},
+    {"type": "maxpool2d"}, {"type": "flatten"}, {"type": "dense", "units": 10}]}
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_train_an_architecture_file(tmp_path, capsys, engine):
+    if engine == "torch":
+        pytest.importorskip("torch")
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY_CNN))
+    runs = tmp_path / "runs"
+    assert main(["train", "--model", str(path), "--engine", engine, "--epochs", "8", "--lr", "0.01",
+                 "--runs-dir", str(runs), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    (run,) = runs.iterdir()
+    assert run.name.startswith("digits-tiny-")  # the file's stem, not its path
+    assert summary["settings"]["params"]["architecture"]["layers"][0]["filters"] == 8
+    assert summary["metrics"]["test"]["accuracy"] > 0.85
+    model, _ = load_model(run)
+    assert model.architecture_["input_shape"] == [1, 8, 8]
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+@pytest.mark.parametrize("text, message", [
+    ("{not json", "not a JSON architecture"),
+    (json.dumps({"input_shape": [1, 8, 8], "layers": [{"type": "dense3"}]}), "unknown type 'dense3'"),
+    (json.dumps({**TINY_CNN, "input_shape": [1, 28, 28]}), "takes 784 features"),
+    (json.dumps({**TINY_CNN, "layers": TINY_CNN["layers"][:-1] + [{"type": "dense", "units": 3}]}),
+     "3,), but there are 10 classes"),
+])
+def test_a_bad_architecture_file_is_one_clear_error_and_writes_nothing(tmp_path, capsys, engine, text, message):
+    if engine == "torch":
+        pytest.importorskip("torch")
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    runs = tmp_path / "runs"
+    assert main(["train", "--model", str(path), "--engine", engine, "--runs-dir", str(runs)]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(errors) == 1 and message in errors[0]
+    assert not runs.exists() or list(runs.iterdir()) == []
+
+
+def test_a_missing_architecture_file_is_named():
+    with pytest.raises(DigitlabError, match="missing.json: cannot read"):
+        make_model("missing.json")
+
+
+def test_the_example_architecture_is_the_deotte_cnn():
+    from digitlab.nn.architecture import count_params, load, output_shapes
+
+    arch = load("examples/deotte-cnn.json")
+    assert count_params(arch) == 326_410 and output_shapes(arch)[-1] == (10,)

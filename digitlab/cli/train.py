@@ -34,8 +34,8 @@ def add_parser(subparsers) -> None:
                               description="Train a model on a dataset's train split, score it on its "
                                           "test split, and write a run folder with a report.")
     add_data_flags(p)
-    p.add_argument("--model", default="knn", help="knn, logreg, svm, forest, sk-mlp, mlp, cnn, lenet5, "
-                                                  "or a preset (default knn)")
+    p.add_argument("--model", default="knn", help="knn, logreg, svm, forest, sk-mlp, mlp, cnn, lenet5, a "
+                                                  "preset, or an architecture .json file (default knn)")
     p.add_argument("--engine", default="numpy", help="numpy (default), torch or keras, for networks")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--subsample", type=int, default=None, metavar="N",

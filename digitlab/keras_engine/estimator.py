@@ -88,6 +88,7 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, targets = np.unique(y, return_inverse=True)
         shape = _input_shape(self.input_shape, X.shape[1])
         self.architecture_ = self.build_architecture(shape, len(self.classes_))
+        arch_lib.check_fits(self.architecture_, X.shape[1], len(self.classes_))
         self.model_, self._named = build_sequential(keras, self.architecture_, seed=int(rng.integers(2**31)),
                                                     l2=self.alpha / 2 if self.solver != "adamw" else 0.0)
         self.model_.compile(optimizer=self._optimizer(keras), loss=keras.losses.SparseCategoricalCrossentropy(

@@ -18,6 +18,7 @@ MODELS = {
     "cnn": lambda: KerasNetClassifier(architecture="cnn", hidden_layer_sizes=(128,), batchnorm=True,
                                       dropout=0.25, max_iter=5),
     "lenet5": lambda: KerasNetClassifier(architecture="lenet5", max_iter=10),
+    "network": lambda: KerasNetClassifier(architecture=None),  # give it a description dict (--model FILE.json)
     # The learners' TensorFlow lab, as they write it: Sequential([Dense(25, "relu"), Dense(15, "relu"),
     # Dense(10, "linear")]), Keras' default init (Glorot uniform), Adam(1e-3), 40 epochs, batches of 32.
     "seed-keras-25-15": lambda: KerasNetClassifier(architecture="mlp", hidden_layer_sizes=(25, 15),

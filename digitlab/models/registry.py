@@ -50,9 +50,15 @@ def make_model(name: str, engine: str = "numpy", **params):
     """A fresh, unfitted estimator called `name`.
 
     Baselines (`knn`, `logreg`, ...) are scikit-learn's whatever the engine;
-    networks (`mlp`, `cnn`, presets) are built by `engine`. `params` are the
-    estimator's own keyword arguments; an unknown one is a clear error.
+    networks (`mlp`, `cnn`, presets) are built by `engine`; a name ending in
+    `.json` is an architecture file (see `digitlab.nn.architecture`), trained
+    by the engine's `network`. `params` are the estimator's own keyword
+    arguments; an unknown one is a clear error.
     """
+    if name.endswith(".json"):
+        from digitlab.nn.architecture import load
+
+        name, params = "network", {"architecture": load(name), **params}
     baselines = engine_module("sklearn").MODELS
     factories = baselines if name in baselines else engine_module(engine).MODELS
     if name not in factories:

@@ -33,6 +33,8 @@ torch's nn.Linear keeps (out, in), and its converter transposes.
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 from digitlab.errors import DigitlabError
 
@@ -61,6 +63,35 @@ def validate(arch: dict) -> dict:
     full = {"input_shape": [int(d) for d in arch["input_shape"]], "layers": layers}
     output_shapes(full)  # raises when the layers do not fit together
     return full
+
+
+def load(path) -> dict:
+    """The architecture in a JSON file, checked (what `digitlab train --model FILE.json` trains)."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise DigitlabError(f"{path}: cannot read the architecture file ({exc.strerror or exc})") from None
+    try:
+        arch = json.loads(text)
+    except ValueError as exc:
+        raise DigitlabError(f"{path}: not a JSON architecture ({exc})") from None
+    try:
+        return validate(arch)
+    except DigitlabError as exc:
+        raise DigitlabError(f"{path}: {exc}") from None
+
+
+def check_fits(arch: dict, n_features: int | None, n_classes: int) -> None:
+    """A clear error when `arch` does not take the data's images or give one logit per class."""
+    size = 1
+    for d in arch["input_shape"]:
+        size *= d
+    if n_features is not None and size != n_features:
+        raise DigitlabError(f"the architecture takes {size} features per example (input_shape "
+                            f"{arch['input_shape']}), but X has {n_features}")
+    out = output_shapes(arch)[-1]
+    if out != (n_classes,):
+        raise DigitlabError(f"the architecture's output has shape {out}, but there are {n_classes} classes")
 
 
 def _fill(index: int, layer: dict) -> dict:

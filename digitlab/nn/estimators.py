@@ -62,7 +62,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, y_index = np.unique(y, return_inverse=True)
         rng = _generator(self.random_state)
         arch = self._architecture(self._input_shape(X.shape[1]), len(self.classes_))
-        _check_fits(arch, X.shape[1], len(self.classes_))
+        A.check_fits(arch, X.shape[1], len(self.classes_))
         (X_fit, y_fit), val = _split(X, y_index, self.validation_fraction, rng)
         batch = _batch_size(self.batch_size, len(X_fit))
         settings = TrainSettings(loss=self.loss, solver=self.solver, learning_rate_init=self.learning_rate_init,
@@ -115,7 +115,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     def set_fitted_weights(self, arch: dict, weights: dict, classes) -> NetworkClassifier:
         """Make this estimator fitted with given weights (used by `from_weights` and model files)."""
         arch = A.validate(arch)
-        _check_fits(arch, None, len(classes))
+        A.check_fits(arch, None, len(classes))
         self.network_ = Network(arch)
         self.network_.set_weights(weights)
         self.classes_ = np.asarray(classes)
@@ -200,16 +200,6 @@ def _image_shape(input_shape: tuple) -> tuple:
         raise DigitlabError(f"a CNN needs square images: got {input_shape[0]} features, not a square number; "
                             "pass input_shape=(channels, height, width)")
     return input_shape
-
-
-def _check_fits(arch: dict, n_features: int | None, n_classes: int) -> None:
-    size = int(np.prod(arch["input_shape"]))
-    if n_features is not None and size != n_features:
-        raise DigitlabError(f"the architecture takes {size} features per example (input_shape "
-                            f"{arch['input_shape']}), but X has {n_features}")
-    out = A.output_shapes(arch)[-1]
-    if out != (n_classes,):
-        raise DigitlabError(f"the architecture's output has shape {out}, but there are {n_classes} classes")
 
 
 def _generator(random_state) -> np.random.Generator:

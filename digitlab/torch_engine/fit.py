@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from digitlab.errors import DigitlabError
-from digitlab.nn.architecture import count_params
+from digitlab.nn.architecture import check_fits, count_params
 from digitlab.torch_engine import distributed
 from digitlab.torch_engine.augment import PRESETS
 from digitlab.torch_engine.build import build_module, set_weights
@@ -27,6 +27,7 @@ def fit_estimator(est, X, y):
         raise DigitlabError("resume needs a checkpoint file to continue from (--checkpoint PATH)")
     est.classes_, y_index = np.unique(y, return_inverse=True)
     est.architecture_ = est.build_architecture(_input_shape(est, X), len(est.classes_))
+    check_fits(est.architecture_, X.shape[1], len(est.classes_))
     if est.nproc > 1 and not distributed.is_running():
         weights, history = distributed.spawn_fit(est, X, y)
         return _finish(restore(est, est.classes_, weights), history)

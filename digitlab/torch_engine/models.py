@@ -111,6 +111,7 @@ MODELS = {
                                       dropout=0.0),
     "cnn": lambda: TorchNetClassifier(architecture="cnn"),
     "lenet5": lambda: TorchNetClassifier(architecture="lenet5", dropout=0.0, batchnorm=False),
+    "network": lambda: TorchNetClassifier(architecture=None),  # give it a description dict (--model FILE.json)
     # the fast recipe (see BENCHMARKS.md, "Torch engine"): 2 epochs, no augmentation, one-cycle to a high peak
     "fast-cnn": lambda: TorchNetClassifier(architecture="fast-cnn", channels=(16, 32, 64), hidden_layer_sizes=(128,),
                                            dropout=0.0, max_iter=2, batch_size=256, learning_rate_init=0.02,
