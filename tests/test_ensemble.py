@@ -85,3 +85,14 @@ def test_cli_writes_an_ensemble_that_evaluate_scores(tmp_path, members, capsys):
     assert info["members"] == ["m0", "m1", "m2"] and len(model.estimator_.estimators_) == 3
     assert main(["ensemble", paths[0], "-o", str(tmp_path / "one.npz")]) == 2  # nothing to combine
     assert not (tmp_path / "one.npz").exists()
+
+
+def test_cli_joins_a_member_whose_file_does_not_record_its_image_size(tmp_path, members):
+    paths = [str(save_model(m, tmp_path / f"m{i}.npz", info={"input_shape": [8, 8]} if i else {}))
+             for i, m in enumerate(members)]
+    out = tmp_path / "ens.npz"
+    assert main(["ensemble", *paths, "--weights", "2,1,1", "-o", str(out)]) == 0
+    assert load_model(out)[1]["input_shape"] == [8, 8]
+    other = str(save_model(members[0], tmp_path / "wide.npz", info={"input_shape": [28, 28]}))
+    assert main(["ensemble", *paths, other, "-o", str(tmp_path / "bad.npz")]) == 2  # sizes really differ
+    assert not (tmp_path / "bad.npz").exists()

@@ -29,7 +29,8 @@ def run(models, output, weights, tta, shifts, angles, scales, trust):
     from digitlab.tta import TTAClassifier
 
     loaded = [load_any(name, trust) for name in models]
-    shapes = {tuple(info.get("input_shape", ())) for _, info, _ in loaded}
+    # a file that does not record its image size (older cards) takes whatever the others take
+    shapes = {tuple(info["input_shape"]) for _, info, _ in loaded if info.get("input_shape")}
     if len(shapes) > 1:
         raise DigitlabError(f"the models take different image sizes: {sorted(shapes)}")
     fitted = [model for model, _, _ in loaded]
@@ -39,9 +40,8 @@ def run(models, output, weights, tta, shifts, angles, scales, trust):
     elif len(fitted) == 1:
         raise DigitlabError("one model and no --tta: nothing to combine")
     info = {"classes": model.classes_.tolist(), "members": [name for _, _, name in loaded]}
-    shape = shapes.pop()
-    if shape:  # evaluate checks the data against it
-        info["input_shape"] = list(shape)
+    if shapes:  # evaluate checks the data against it
+        info["input_shape"] = list(shapes.pop())
     path = save_model(model, output, info=info)
     print(f"wrote {path}: {len(fitted)} model(s){', test-time augmentation' if tta else ''}")
     return 0
