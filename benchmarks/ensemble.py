@@ -124,9 +124,8 @@ def main(argv=None) -> int:
 
 def _weighted_row(proba: dict, weights, accuracy) -> dict:
     """The weighted mean of every member's probabilities, without and with test-time augmentation."""
-    w = np.asarray(weights, dtype=np.float64) / sum(weights)
-    plain = np.tensordot(w, [p[0] for p in proba.values()], axes=1)
-    tta = np.tensordot(w, [p.mean(axis=0) for p in proba.values()], axes=1)
+    plain = _weighted_mean([p[0] for p in proba.values()], weights)
+    tta = _weighted_mean([p.mean(axis=0) for p in proba.values()], weights)
     row = {"members": list(proba), "weights": list(weights), "accuracy": accuracy(plain),
            "tta_accuracy": accuracy(tta)}
     print(f"weighted {' + '.join(f'{x:g}*{n}' for x, n in zip(weights, proba))}: "
@@ -134,12 +133,17 @@ def _weighted_row(proba: dict, weights, accuracy) -> dict:
     return row
 
 
+def _weighted_mean(probas: list, weights=None) -> np.ndarray:
+    """The mean of the members' probabilities, weighted (normalised to sum 1) or plain."""
+    w = np.ones(len(probas)) if weights is None else np.asarray(weights, dtype=np.float64)
+    return np.tensordot(w / w.sum(), probas, axes=1)
+
+
 def _check_library(models: dict, proba: dict, X, args, n: int = 500) -> None:
     """`TTAClassifier(EnsembleClassifier(all members, weights))` must give what the table used."""
     model = TTAClassifier.from_fitted(EnsembleClassifier.from_fitted(list(models.values()), weights=args.weights),
                                       shifts=tuple(args.shifts), angles=tuple(args.angles), scales=tuple(args.scales))
-    w = np.full(len(proba), 1.0) if args.weights is None else np.asarray(args.weights, dtype=np.float64)
-    expected = np.tensordot(w / w.sum(), [p[:, :n].mean(axis=0) for p in proba.values()], axes=1)
+    expected = _weighted_mean([p[:, :n].mean(axis=0) for p in proba.values()], args.weights)
     diff = float(np.abs(model.predict_proba(X[:n]) - expected).max())
     print(f"library check (TTAClassifier of EnsembleClassifier, first {n} images): max |difference| {diff:.1e}")
     if diff > 1e-4:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from pathlib import Path
 
 from digitlab.errors import DigitlabError
@@ -83,9 +84,7 @@ def load(path) -> dict:
 
 def check_fits(arch: dict, n_features: int | None, n_classes: int) -> None:
     """A clear error when `arch` does not take the data's images or give one logit per class."""
-    size = 1
-    for d in arch["input_shape"]:
-        size *= d
+    size = math.prod(arch["input_shape"])
     if n_features is not None and size != n_features:
         raise DigitlabError(f"the architecture takes {size} features per example (input_shape "
                             f"{arch['input_shape']}), but X has {n_features}")
@@ -129,10 +128,7 @@ def _next_shape(index: int, layer: dict, shape: tuple) -> tuple:
         _expect_rank(index, kind, shape, 1)
         return (layer["units"],)
     if kind == "flatten":
-        size = 1
-        for d in shape:
-            size *= d
-        return (size,)
+        return (math.prod(shape),)
     if kind in ("conv2d", "maxpool2d"):
         _expect_rank(index, kind, shape, 3)
         c, h, w = shape
@@ -177,10 +173,7 @@ def count_params(arch: dict) -> int:
     total = 0
     for name, shape in param_shapes(arch).items():
         if not name.endswith(("running_mean", "running_var")):
-            size = 1
-            for d in shape:
-                size *= d
-            total += size
+            total += math.prod(shape)
     return total
 
 
