@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from digitlab.calibration import Calibration
-from digitlab.predict import Reader
-from digitlab.segment import _cut, components, join_close, least_ink_path, merge_pieces
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import reading_synth as synth
+from digitlab.data import synth
+from digitlab.read.calibration import Calibration
+from digitlab.read.reader import Reader
+from digitlab.read.segment import _cut, components, join_close, least_ink_path, merge_pieces
 
 
 @pytest.fixture(scope="module")

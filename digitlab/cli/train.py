@@ -68,8 +68,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(dataset, data_dir, model, engine, seed, subsample, runs_dir, run_name, json, param, **flags):
-    from digitlab.metrics import format_metrics
-    from digitlab.runs import train
+    from digitlab.evaluate.metrics import format_metrics
+    from digitlab.evaluate.runs import train
 
     params = {NETWORK_FLAGS[flag]: value for flag, value in flags.items() if value is not None}
     params.update(parse_params(param))

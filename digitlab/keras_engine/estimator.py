@@ -122,7 +122,7 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
 
     def to_numpy_model(self):
         """The same fitted network in the numpy engine (same probabilities to float32 rounding)."""
-        from digitlab.nn.models import from_weights
+        from digitlab.nn.estimators import from_weights
 
         return from_weights(self.architecture_, self.get_weights(), self.classes_)
 

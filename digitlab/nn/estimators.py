@@ -245,6 +245,11 @@ def _batch_size(batch_size, n: int) -> int:
     return int(batch_size)
 
 
-# save_model finds a class's codec among the engine modules already imported: importing this
-# module alone (without digitlab.nn.models) must still leave these classes storable.
-import digitlab.nn.models  # noqa: F401
+def from_weights(architecture: dict, weights: dict, classes, **params) -> NetworkClassifier:
+    """A fitted numpy-engine classifier running `architecture` with `weights` (named as param_shapes).
+
+    This is how the torch and Keras engines hand their trained networks over:
+    the result predicts with no training, and saves as a model file.
+    """
+    model = NetworkClassifier(architecture=A.validate(architecture), **params)
+    return model.set_fitted_weights(architecture, weights, classes)

@@ -1,4 +1,4 @@
-"""The web app: a drawing page and a JSON API around one `digitlab.predict.Reader`.
+"""The web app: a drawing page and a JSON API around one `digitlab.read.reader.Reader`.
 
 This is the one module that imports FastAPI. `create_app` loads the model once
 (so a bad `--model` fails at start-up, not on the first request) and returns
@@ -35,8 +35,8 @@ from starlette.exceptions import HTTPException
 from digitlab import __version__
 from digitlab.errors import DigitlabError
 from digitlab.files import _jsonable
-from digitlab.predict import Reader
-from digitlab.pretrained import list_pretrained
+from digitlab.models.pretrained import list_pretrained
+from digitlab.read.reader import Reader
 from digitlab.serve import images, schemas
 from digitlab.serve.batching import Batcher
 from digitlab.serve.limits import DEFAULT_MAX_BODY, BodyLimit
@@ -181,7 +181,7 @@ def _json(payload: dict) -> Response:
 
 
 def _prediction(p) -> dict:
-    """A `digitlab.predict` prediction as the `schemas.Prediction` fields."""
+    """A `digitlab.read.reader` prediction as the `schemas.Prediction` fields."""
     return {
         "digit": None if p.digit is None else int(p.digit),
         "status": p.status,

@@ -23,10 +23,10 @@ import numpy as np
 from scipy import ndimage
 
 from digitlab.preprocess.decode import load_grey
-from digitlab.preprocess.digitness import ONE_DIGIT, digitness
 from digitlab.preprocess.frame import frame_digit
 from digitlab.preprocess.ink import find_ink
 from digitlab.preprocess.pipeline import no_digit_reason
+from digitlab.read.digitness import ONE_DIGIT, digitness
 
 DIGIT_ASPECT = 0.6  # a typical handwritten digit's width / height
 SPLIT_FROM = 0.75  # consider splitting blobs at least this wide relative to the line height
@@ -58,7 +58,7 @@ class Reading:
 
 
 def read_line(reader, image) -> Reading:
-    """Read every digit in `image` with `reader` (a `digitlab.predict.Reader`)."""
+    """Read every digit in `image` with `reader` (a `digitlab.read.reader.Reader`)."""
     grey = load_grey(image)
     ink = find_ink(grey)
     reason = no_digit_reason(ink)
