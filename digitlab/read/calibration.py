@@ -38,6 +38,7 @@ from scipy.optimize import minimize_scalar
 
 from digitlab.errors import DigitlabError
 from digitlab.models.pretrained import HERE as PRETRAINED
+from digitlab.nn.activations import softmax
 
 # Shipped models are trained on all 60,000 MNIST training images, so no
 # training image is held out. We fit on the first half of MNIST's test split
@@ -84,10 +85,7 @@ class Calibration:
 
 def scale_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
     """Probabilities (n, k) -> softmax(log(p) / T), rows summing to 1."""
-    logits = np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, None)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)  # exp of at most 0: no overflow
-    e = np.exp(logits)
-    return e / e.sum(axis=1, keepdims=True)
+    return softmax(np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, None)) / temperature)
 
 
 def negative_log_likelihood(proba: np.ndarray, labels: np.ndarray) -> float:

@@ -49,12 +49,15 @@ class Prediction:
         return [(int(d), float(self.probabilities[d])) for d in order]
 
     def to_dict(self) -> dict:
-        out = {"digit": self.digit, "status": self.status, "probability": self.probability,
-               "probabilities": list(self.probabilities),
+        """Plain JSON types: what `predict --json` prints and the web API answers."""
+        out = {"digit": None if self.digit is None else int(self.digit), "status": self.status,
+               "probability": float(self.probability),
+               "probabilities": [float(v) for v in self.probabilities],
                "top3": [{"digit": d, "probability": p} for d, p in self.top3],
-               "input": self.input.tolist(), "warnings": list(self.warnings)}
+               "input": np.asarray(self.input, dtype=np.uint8).tolist(),
+               "warnings": [str(w) for w in self.warnings]}
         if self.box is not None:
-            out["box"] = list(self.box)
+            out["box"] = [int(v) for v in self.box]
         return out
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from digitlab.preprocess.decode import load_grey
+from digitlab.data.decode import load_grey
 from digitlab.preprocess.frame import frame_digit
 from digitlab.preprocess.ink import find_ink
 from digitlab.preprocess.pipeline import no_digit_reason

@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from digitlab.nn import architecture as arch_lib
+from digitlab.nn.activations import softmax
 
 
 class TorchNetClassifier(ClassifierMixin, BaseEstimator):
@@ -81,10 +82,7 @@ class TorchNetClassifier(ClassifierMixin, BaseEstimator):
         """(n, n_classes) float32 class probabilities."""
         from digitlab.torch_engine.fit import predict_logits
 
-        logits = predict_logits(self, X)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        e = np.exp(logits)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+        return softmax(predict_logits(self, X)).astype(np.float32)
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
