@@ -28,20 +28,65 @@ from digitlab.preprocess.ink import find_ink
 from digitlab.preprocess.pipeline import no_digit_reason
 from digitlab.read.digitness import ONE_DIGIT, digitness
 
-DIGIT_ASPECT = 0.6  # a typical handwritten digit's width / height
-SPLIT_FROM = 0.75  # consider splitting blobs at least this wide relative to the line height
-WIDTH_PRIOR = 1.0  # log-probability penalty per digit of difference from the width's guess
-SPLIT_COST = 0.5  # log-probability penalty per cut: half a digit still reads as some digit
-ONE_WIDTH = 0.5  # a "1" is about half as wide as other digits
-LIKENESS_WEIGHT = 0.25  # weight of log digit-likeness beside the model's log-probability
-MIN_PART_HEIGHT = 0.55  # a part of a split spans at least this share of the line's height
-JOIN_GAP = 0.1  # groups closer than this share of the line's height may be one broken digit
-SHORT_JOIN_GAP = 0.3  # ...or this, when one of them is shorter than MIN_PART_HEIGHT
-JOIN_WIDTH = 1.2  # ...when together they are no wider than this share of the height
-CUT_BENDS = (0.05, 0.5)  # cost per diagonal step of a cut path: a supple one and a stiff one (A/B, seeds 3-4)
-# SPLIT_FROM, WIDTH_PRIOR, SPLIT_COST and ONE_WIDTH were chosen from a grid on 200 synthetic lines
-# (seeds 1 and 2), LIKENESS_WEIGHT from a grid on 600 (seeds 1-4: 0.2-0.3 read best, 0.5 before);
-# BENCHMARKS.md ("Reading") reports other lines (seed 0).
+# Lengths are shares of the line's height (the median height of its ink groups). Where each
+# number came from: "grid" = chosen on 200 synthetic lines (seeds 1-2), "grid-600" on 600
+# (seeds 1-4), "A/B" = kept after an A/B on seeds 3-4, "prior" = set by hand from what
+# handwriting looks like and not tuned. BENCHMARKS.md ("Reading") reports lines of other seeds.
+DIGIT_ASPECT = 0.6  # prior: a typical handwritten digit's width / height
+SPLIT_FROM = 0.75  # grid: consider splitting blobs at least this wide
+WIDTH_PRIOR = 1.0  # grid: log-probability penalty per digit of difference from the width's guess
+SPLIT_COST = 0.5  # grid: log-probability penalty per cut (half a digit still reads as some digit)
+ONE_WIDTH = 0.5  # grid: a "1" is about half as wide as other digits
+LIKENESS_WEIGHT = 0.25  # grid-600: weight of log digit-likeness beside the model's (0.2-0.3 read best)
+MIN_PART_HEIGHT = 0.55  # prior: a part of a split spans at least this much of the height
+JOIN_GAP = 0.1  # prior: groups closer than this may be one broken digit
+SHORT_JOIN_GAP = 0.3  # prior: ...or this, when one of them is shorter than MIN_PART_HEIGHT
+JOIN_WIDTH = 1.2  # prior: ...when together they are no wider than this
+CUT_BENDS = (0.05, 0.5)  # A/B: cost per diagonal step of a cut path, a supple one and a stiff one
+SPECK_HEIGHT = 0.3  # prior: groups shorter than this are dots, dashes and specks, not digits
+STACKED = 0.5  # prior: pieces overlapping this much of the narrower one's width are one digit's strokes
+SMALL_PIECE = 0.45  # prior: a piece shorter than this...
+SMALL_GAP = 0.15  # prior: ...this close to its neighbour...
+SMALL_UNION = 1.0  # prior: ...whose union is no wider than this, joins it
+ONE_WIDE = (0.35, SPLIT_FROM)  # prior: blob widths that look like one digit that is not a 1
+MAX_DIGITS_IN_BLOB = 8  # prior: the most touching digits one blob is cut into
+CUT_WINDOW = 0.3  # prior: a cut is searched within this share of a part's width of its even place
+EDGE_CUTS = ((0.12, 0.4), (0.6, 0.88))  # prior: an early and a late cut for a 1 touching a wider digit
+GREY_COST = 0.5  # prior: how much a cut pays for crossing grey edge pixels, beside solid ink (1.0)
+
+
+@dataclass(frozen=True, eq=False)
+class Box:
+    """A piece of ink at working scale: its bounds (x1, y1 exclusive) and which pixels are its own.
+
+    `own` is bool over the whole working image (H, W), so the pieces of one
+    digit join by `|`, and a piece cut out of a blob keeps only its side.
+    """
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    own: np.ndarray
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    def crop(self, image: np.ndarray) -> np.ndarray:
+        """`image` (H, W) inside the box: (height, width)."""
+        return image[self.y0:self.y1, self.x0:self.x1]
+
+    def union(self, other: "Box") -> "Box":
+        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1),
+                   max(self.y1, other.y1), self.own | other.own)
+
+    def union_width(self, other: "Box") -> int:
+        return max(self.x1, other.x1) - min(self.x0, other.x0)
 
 
 @dataclass
@@ -65,8 +110,8 @@ def read_line(reader, image) -> Reading:
     if reason:
         return Reading("", [], [reason])
     groups = merge_pieces(components(ink.mask))
-    height = float(np.median([g[3] - g[1] for g in groups]))
-    groups = [g for g in groups if (g[3] - g[1]) >= 0.3 * height]  # dots, dashes, specks
+    height = float(np.median([g.height for g in groups]))
+    groups = [g for g in groups if g.height >= SPECK_HEIGHT * height]
     digit_width = typical_width(groups, height)
     pieces = []
     for group, parts in join_close(groups, height):
@@ -78,66 +123,45 @@ def read_line(reader, image) -> Reading:
     return Reading("".join(str(d.digit) for d in digits), digits, warnings)
 
 
-# -- boxes are (x0, y0, x1, y1) at working scale, x1/y1 exclusive, plus a label set ---------
-
-def components(mask: np.ndarray) -> list[tuple]:
-    """One (x0, y0, x1, y1, labels_image, {label}) per connected component."""
+def components(mask: np.ndarray) -> list[Box]:
+    """One box per connected component of `mask` (H, W), 8-connected."""
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
-    out = []
-    for index, found in enumerate(ndimage.find_objects(labels), start=1):
-        if found is not None:
-            rows, cols = found
-            out.append((cols.start, rows.start, cols.stop, rows.stop, labels, frozenset([index])))
-    return out
+    return [Box(cols.start, rows.start, cols.stop, rows.stop, labels == index)
+            for index, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1)]
 
 
-def merge_pieces(boxes: list[tuple]) -> list[tuple]:
+def merge_pieces(boxes: list[Box]) -> list[Box]:
     """Join components that belong to one digit; return groups sorted left to right."""
-    groups = sorted(boxes, key=lambda b: b[0])
+    groups = sorted(boxes, key=lambda b: b.x0)
     changed = True
     while changed and len(groups) > 1:
         changed = False
-        height = float(np.median([b[3] - b[1] for b in groups]))
+        height = float(np.median([b.height for b in groups]))
         for i in range(len(groups) - 1):
             a, b = groups[i], groups[i + 1]
             if _belong_together(a, b, height):
-                groups[i: i + 2] = [_union(a, b)]
+                groups[i: i + 2] = [a.union(b)]
                 changed = True
                 break
     return groups
 
 
-def _belong_together(a, b, height: float) -> bool:
-    overlap = min(a[2], b[2]) - max(a[0], b[0])
-    narrower = min(a[2] - a[0], b[2] - b[0])
-    if overlap >= 0.5 * narrower:  # one above the other: strokes of one digit
+def _belong_together(a: Box, b: Box, height: float) -> bool:
+    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
+    if overlap >= STACKED * min(a.width, b.width):  # one above the other: strokes of one digit
         return True
-    small = min(a[3] - a[1], b[3] - b[1]) < 0.45 * height
-    gap = b[0] - a[2]
-    return small and gap < 0.15 * height and _union_width(a, b) < 1.0 * height
+    small = min(a.height, b.height) < SMALL_PIECE * height
+    return small and b.x0 - a.x1 < SMALL_GAP * height and a.union_width(b) < SMALL_UNION * height
 
 
-def _union(a, b):
-    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]), a[4], a[5] | b[5])
-
-
-def _union_width(a, b) -> int:
-    return max(a[2], b[2]) - min(a[0], b[0])
-
-
-def group_mask(group) -> np.ndarray:
-    """bool mask of a group's own components, cropped to its box: (y1-y0, x1-x0)."""
-    x0, y0, x1, y1, labels, members = group
-    return np.isin(labels[y0:y1, x0:x1], list(members))
-
-
-def typical_width(groups, height: float) -> float:
+def typical_width(groups: list[Box], height: float) -> float:
     """The line's usual digit width: the median of blobs shaped like one digit (not a 1).
 
     With fewer than three such blobs the median says little (in "13" written
     touching, the only blob is both digits), so a typical aspect is used.
     """
-    widths = [g[2] - g[0] for g in groups if 0.35 * height <= g[2] - g[0] < SPLIT_FROM * height]
+    lo, hi = ONE_WIDE
+    widths = [g.width for g in groups if lo * height <= g.width < hi * height]
     return float(np.median(widths)) if len(widths) >= 3 else DIGIT_ASPECT * height
 
 
@@ -153,17 +177,17 @@ def join_close(groups, height: float) -> list[tuple]:
     for group in groups:
         last = out[-1][0] if out else None
         # a piece too short to be a digit on its own reaches further for its digit
-        short = last is not None and min(last[3] - last[1], group[3] - group[1]) < MIN_PART_HEIGHT * height
-        if last is not None and group[0] - last[2] < (SHORT_JOIN_GAP if short else JOIN_GAP) * height and \
-                _union_width(last, group) < JOIN_WIDTH * height:
+        short = last is not None and min(last.height, group.height) < MIN_PART_HEIGHT * height
+        if last is not None and group.x0 - last.x1 < (SHORT_JOIN_GAP if short else JOIN_GAP) * height and \
+                last.union_width(group) < JOIN_WIDTH * height:
             joined, parts = out[-1]
-            out[-1] = (_union(joined, group), (parts or [joined]) + [group])
+            out[-1] = (joined.union(group), (parts or [joined]) + [group])
         else:
             out.append((group, None))
     return out
 
 
-def split_group(reader, ink, group, height: float, digit_width: float, parts=None) -> list[tuple]:
+def split_group(reader, ink, group: Box, height: float, digit_width: float, parts=None) -> list[Box]:
     """`group` itself, or its parts when it is several touching digits.
 
     Each candidate split (k parts, cut along curved paths) is scored by how
@@ -173,28 +197,27 @@ def split_group(reader, ink, group, height: float, digit_width: float, parts=Non
     line's height: digits in one number are about equally tall, while half
     of a slanted "1" or a 5's detached bar is not.
     """
-    width = group[2] - group[0]
+    width = group.width
     candidates = [[group]] + ([parts] if parts and _tall_enough(parts, height) else [])
     if width < SPLIT_FROM * height:
         return candidates[0] if len(candidates) == 1 else _best(reader, ink, candidates, width / digit_width)
-    mask = group_mask(group)
     guess = width / digit_width
     seen = set()
-    for k in range(2, min(8, round(guess) + 1) + 1):
+    for k in range(2, min(MAX_DIGITS_IN_BLOB, round(guess) + 1) + 1):
         for bands, bend in itertools.product(_bands(width, k), CUT_BENDS):
-            cut = _cut(group, mask, bands, ink.ink, bend)
-            key = tuple((p[:4], int(p[4].sum())) for p in cut)
+            cut = _cut(group, bands, ink.ink, bend)
+            key = tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in cut)
             if len(cut) == k and _tall_enough(cut, height) and key not in seen:
                 seen.add(key)
                 candidates.append(cut)
     return _best(reader, ink, candidates, guess)
 
 
-def _tall_enough(pieces, height: float) -> bool:
-    return all(p[3] - p[1] >= MIN_PART_HEIGHT * height for p in pieces)
+def _tall_enough(pieces: list[Box], height: float) -> bool:
+    return all(p.height >= MIN_PART_HEIGHT * height for p in pieces)
 
 
-def _best(reader, ink, candidates, guess: float) -> list[tuple]:
+def _best(reader, ink, candidates: list[list[Box]], guess: float) -> list[Box]:
     """The candidate split that reads best, with priors on the width and per cut.
 
     `guess` is the group's width in typical digit widths; a candidate's
@@ -212,26 +235,25 @@ def _bands(width: int, k: int) -> list[list[tuple[int, int]]]:
     Equal parts first; for two parts also an early and a late cut, because a
     "1" touching a "7" is much narrower than its neighbour.
     """
-    window = 0.3 * width / k
+    window = CUT_WINDOW * width / k
     even = [(round(j * width / k - window), round(j * width / k + window)) for j in range(1, k)]
     if k != 2:
         return [even]
-    return [even, [(round(0.12 * width), round(0.4 * width))], [(round(0.6 * width), round(0.88 * width))]]
+    return [even, *([(round(lo * width), round(hi * width))] for lo, hi in EDGE_CUTS)]
 
 
-def _cut(group, mask: np.ndarray, bands, strength=None, bend: float = 0.05) -> list[tuple]:
-    """Cut `mask` (the group's box) along one least-ink top-to-bottom path per band.
+def _cut(group: Box, bands, strength=None, bend: float = 0.05) -> list[Box]:
+    """Cut `group` along one least-ink top-to-bottom path per band (columns of its box).
 
     A path may bend round the ink (see `least_ink_path`), so two digits that
     overlap without crossing separate cleanly; a supple path may also wander
     round a neighbour's hook and take it along, which a stiffer one (a
-    higher `bend` cost) does not. Returns pieces
-    (x0, y0, x1, y1, piece mask over the whole image, None), or [] when a part is empty.
+    higher `bend` cost) does not. Returns the pieces, or [] when a part is empty.
     """
-    x0, y0, x1, y1, labels, _ = group
+    mask = group.crop(group.own)
     cost = mask.astype(float)
     if strength is not None:  # grey edges cost a little too: cut through the thinnest stroke
-        cost += 0.5 * strength[y0:y1, x0:x1]
+        cost += GREY_COST * group.crop(strength)
     columns = np.arange(mask.shape[1])
     paths = [np.zeros(mask.shape[0], int)]
     for lo, hi in bands:
@@ -246,10 +268,11 @@ def _cut(group, mask: np.ndarray, bands, strength=None, bend: float = 0.05) -> l
         rows, cols = np.nonzero(part)
         if len(rows) == 0:
             return []
-        piece_mask = np.zeros_like(labels, dtype=bool)
-        piece_mask[y0:y1, x0:x1] = part
-        parts.append((x0 + int(cols.min()), y0 + int(rows.min()), x0 + int(cols.max()) + 1,
-                      y0 + int(rows.max()) + 1, piece_mask, None))
+        own = np.zeros_like(group.own)
+        group.crop(own)[...] = part
+        x0, y0 = group.x0, group.y0
+        parts.append(Box(x0 + int(cols.min()), y0 + int(rows.min()), x0 + int(cols.max()) + 1,
+                         y0 + int(rows.max()) + 1, own))
     return parts
 
 
@@ -304,16 +327,15 @@ def _scores(reader, ink, candidates) -> tuple[np.ndarray, np.ndarray]:
             np.bincount(owner, weights=widths, minlength=len(candidates)))
 
 
-def digit_input(reader, ink, piece) -> np.ndarray:
+def digit_input(reader, ink, piece: Box) -> np.ndarray:
     """The model input for one piece: its own ink only, framed like MNIST."""
-    x0, y0, x1, y1, labels, members = piece
-    own = labels[y0:y1, x0:x1] if members is None else np.isin(labels[y0:y1, x0:x1], list(members))
+    own = piece.crop(piece.own)
     # the crop stops at the piece's box, so a cut piece never reaches into its neighbour
     near = ndimage.binary_dilation(own, iterations=2)
-    return frame_digit(ink.ink[y0:y1, x0:x1] * near, own, reader.shape, deskew=reader.deskew)
+    return frame_digit(piece.crop(ink.ink) * near, own, reader.shape, deskew=reader.deskew)
 
 
-def _original_box(piece, scale: float, shape) -> tuple[int, int, int, int]:
-    x0, y0, x1, y1 = piece[:4]
-    return (int(x0 * scale), int(y0 * scale), min(shape[1], int(np.ceil(x1 * scale))),
-            min(shape[0], int(np.ceil(y1 * scale))))
+def _original_box(piece: Box, scale: float, shape) -> tuple[int, int, int, int]:
+    """The piece's bounds in the original picture's pixels (x0, y0, x1, y1), clipped to it."""
+    return (int(piece.x0 * scale), int(piece.y0 * scale), min(shape[1], int(np.ceil(piece.x1 * scale))),
+            min(shape[0], int(np.ceil(piece.y1 * scale))))
