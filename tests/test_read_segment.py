@@ -9,8 +9,9 @@ import pytest
 
 from digitlab.data import synth
 from digitlab.read.calibration import Calibration
+from digitlab.read.cuts import cut, least_ink_path
 from digitlab.read.reader import Reader
-from digitlab.read.segment import _cut, components, join_close, least_ink_path, merge_pieces
+from digitlab.read.segment import components, join_close, merge_pieces
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_cut_finds_the_bridge_between_two_blobs():
     mask[5:25, 28:48] = True
     mask[14:16, 20:28] = True  # a thin bridge: the two touch
     (group,) = components(mask)
-    left, right = _cut(group, [(10, 40)])
+    left, right = cut(group, [(10, 40)])
     assert 20 <= left.x1 <= 28 and right.x0 == left.x1
     assert left.own.sum() + right.own.sum() == mask.sum()  # every ink pixel goes to exactly one part
     assert not (left.own & right.own).any()

@@ -26,6 +26,9 @@ from digitlab.data.decode import load_grey
 from digitlab.preprocess.frame import frame_digit
 from digitlab.preprocess.ink import find_ink
 from digitlab.preprocess.pipeline import no_digit_reason
+from digitlab.read.box import Box
+from digitlab.read.cuts import bands
+from digitlab.read.cuts import cut as cut_group
 from digitlab.read.digitness import ONE_DIGIT, digitness
 
 # Lengths are shares of the line's height (the median height of its ink groups). Where each
@@ -50,43 +53,6 @@ SMALL_GAP = 0.15  # prior: ...this close to its neighbour...
 SMALL_UNION = 1.0  # prior: ...whose union is no wider than this, joins it
 ONE_WIDE = (0.35, SPLIT_FROM)  # prior: blob widths that look like one digit that is not a 1
 MAX_DIGITS_IN_BLOB = 8  # prior: the most touching digits one blob is cut into
-CUT_WINDOW = 0.3  # prior: a cut is searched within this share of a part's width of its even place
-EDGE_CUTS = ((0.12, 0.4), (0.6, 0.88))  # prior: an early and a late cut for a 1 touching a wider digit
-GREY_COST = 0.5  # prior: how much a cut pays for crossing grey edge pixels, beside solid ink (1.0)
-
-
-@dataclass(frozen=True, eq=False)
-class Box:
-    """A piece of ink at working scale: its bounds (x1, y1 exclusive) and which pixels are its own.
-
-    `own` is bool over the whole working image (H, W), so the pieces of one
-    digit join by `|`, and a piece cut out of a blob keeps only its side.
-    """
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    own: np.ndarray
-
-    @property
-    def width(self) -> int:
-        return self.x1 - self.x0
-
-    @property
-    def height(self) -> int:
-        return self.y1 - self.y0
-
-    def crop(self, image: np.ndarray) -> np.ndarray:
-        """`image` (H, W) inside the box: (height, width)."""
-        return image[self.y0:self.y1, self.x0:self.x1]
-
-    def union(self, other: "Box") -> "Box":
-        return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1),
-                   max(self.y1, other.y1), self.own | other.own)
-
-    def union_width(self, other: "Box") -> int:
-        return max(self.x1, other.x1) - min(self.x0, other.x0)
 
 
 @dataclass
@@ -204,8 +170,8 @@ def split_group(reader, ink, group: Box, height: float, digit_width: float, part
     guess = width / digit_width
     seen = set()
     for k in range(2, min(MAX_DIGITS_IN_BLOB, round(guess) + 1) + 1):
-        for bands, bend in itertools.product(_bands(width, k), CUT_BENDS):
-            cut = _cut(group, bands, ink.ink, bend)
+        for cut_bands, bend in itertools.product(bands(width, k), CUT_BENDS):
+            cut = cut_group(group, cut_bands, ink.ink, bend)
             key = tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in cut)
             if len(cut) == k and _tall_enough(cut, height) and key not in seen:
                 seen.add(key)
@@ -227,76 +193,6 @@ def _best(reader, ink, candidates: list[list[Box]], guess: float) -> list[Box]:
     counts = np.array([len(c) for c in candidates])
     scores = scores - WIDTH_PRIOR * np.abs(widths - guess) - SPLIT_COST * (counts - 1)
     return candidates[int(np.argmax(scores))]
-
-
-def _bands(width: int, k: int) -> list[list[tuple[int, int]]]:
-    """Column ranges to search for each of the k-1 cuts, one list per candidate split.
-
-    Equal parts first; for two parts also an early and a late cut, because a
-    "1" touching a "7" is much narrower than its neighbour.
-    """
-    window = CUT_WINDOW * width / k
-    even = [(round(j * width / k - window), round(j * width / k + window)) for j in range(1, k)]
-    if k != 2:
-        return [even]
-    return [even, *([(round(lo * width), round(hi * width))] for lo, hi in EDGE_CUTS)]
-
-
-def _cut(group: Box, bands, strength=None, bend: float = 0.05) -> list[Box]:
-    """Cut `group` along one least-ink top-to-bottom path per band (columns of its box).
-
-    A path may bend round the ink (see `least_ink_path`), so two digits that
-    overlap without crossing separate cleanly; a supple path may also wander
-    round a neighbour's hook and take it along, which a stiffer one (a
-    higher `bend` cost) does not. Returns the pieces, or [] when a part is empty.
-    """
-    mask = group.crop(group.own)
-    cost = mask.astype(float)
-    if strength is not None:  # grey edges cost a little too: cut through the thinnest stroke
-        cost += GREY_COST * group.crop(strength)
-    columns = np.arange(mask.shape[1])
-    paths = [np.zeros(mask.shape[0], int)]
-    for lo, hi in bands:
-        lo, hi = max(lo, 1), min(hi, mask.shape[1] - 1)
-        if hi - lo < 1:
-            return []
-        paths.append(least_ink_path(cost, lo, hi, bend))
-    paths.append(np.full(mask.shape[0], mask.shape[1]))
-    parts = []
-    for left, right in itertools.pairwise(paths):
-        part = mask & (columns >= left[:, None]) & (columns < right[:, None])
-        rows, cols = np.nonzero(part)
-        if len(rows) == 0:
-            return []
-        own = np.zeros_like(group.own)
-        group.crop(own)[...] = part
-        x0, y0 = group.x0, group.y0
-        parts.append(Box(x0 + int(cols.min()), y0 + int(rows.min()), x0 + int(cols.max()) + 1,
-                         y0 + int(rows.max()) + 1, own))
-    return parts
-
-
-def least_ink_path(cost: np.ndarray, lo: int, hi: int, bend: float = 0.05) -> np.ndarray:
-    """Column of a top-to-bottom path through `cost` (h, w) within columns [lo, hi): (h,) ints.
-
-    Dynamic programming: each row the path moves at most one column, paying
-    `bend` for a diagonal step, and the path of least total cost wins; its
-    pixels left of the path go to one digit, the rest to the next.
-    """
-    band = cost[:, lo:hi]
-    total = band[0].copy()
-    step = np.zeros(band.shape, dtype=np.int8)  # -1, 0, +1: where each pixel's best predecessor is
-    for y in range(1, len(band)):
-        left = np.r_[np.inf, total[:-1]] + bend
-        right = np.r_[total[1:], np.inf] + bend
-        choice = np.argmin(np.stack([left, total, right]), axis=0)  # 0: from x-1, 1: x, 2: from x+1
-        total = np.choose(choice, [left, total, right]) + band[y]
-        step[y] = choice - 1
-    path = np.empty(len(band), dtype=int)
-    path[-1] = int(np.argmin(total))
-    for y in range(len(band) - 1, 0, -1):
-        path[y - 1] = path[y] + step[y, path[y]]
-    return path + lo
 
 
 def _scores(reader, ink, candidates) -> tuple[np.ndarray, np.ndarray]:
