@@ -79,7 +79,7 @@ def fill_box(x, g, most: float = 4.0, level: float = 0.3):
     wide bar; after the reader crops to the ink such digits are squarer than
     any in MNIST. u = 1 fills the square.
     """
-    n, _, h, w = x.shape
+    h, w = x.shape[-2:]
     ink = x.amax(1) > level  # (n, H, W)
     r0, r1 = _extent(ink.any(2))
     c0, c1 = _extent(ink.any(1))
@@ -166,7 +166,7 @@ def _line_distance(x, g, offset, period):
 
 def spots(x, g, count: int = 3, radius=(0.8, 3.0), erase: float = 0.5):
     """`count` discs per image; each an ink blot (max) or, with probability `erase`, a hole (x * (1 - m))."""
-    n, _, h, w = x.shape
+    h, w = x.shape[-2:]
     ys, xs = _coords(x)
     cy, cx = _rand(x, g, -h / 2, h / 2, count, 1, 1), _rand(x, g, -w / 2, w / 2, count, 1, 1)  # (n, k, 1, 1)
     r = _rand(x, g, *radius, count, 1, 1)

@@ -31,11 +31,12 @@ from digitlab.torch_engine.corrupt import CORRUPTIONS
 FAMILIES = (("fill_box", 0.15), ("pen", 0.5), ("blur", 0.25), ("contrast", 0.25), ("binarize", 0.1),
             ("background", 0.15), ("stripes", 0.1), ("lines", 0.1), ("spots", 0.15), ("patch", 0.1),
             ("noise", 0.2), ("impulse", 0.1))
+AFFINE = Augment()  # the affine preset's geometry
 
 
 @dataclass(frozen=True)
 class Robust:
-    warp: Augment | None = Augment()  # the affine preset's geometry first
+    warp: Augment | None = AFFINE  # applied first
     families: tuple = FAMILIES
     clean: float = 0.2  # share of images with the warp only
 
