@@ -16,6 +16,7 @@ batch costs a few kernels on a GPU. Sizes are pixels of a 28x28 image.
     stripes     parallel lines (ruled or squared paper)
     spots       small ink blots and erased holes
     patch       a rectangle hiding part of the digit (a finger, a sticker)
+    frame       a rectangle's outline around the digit (a form's box, a scan's edge)
     noise       additive Gaussian noise
     impulse     salt-and-pepper pixels
 """
@@ -187,6 +188,19 @@ def patch(x, g, side=(4.0, 10.0), reach: float = 7.0):
     return x + inside * (value - x)
 
 
+def frame(x, g, half=(8.0, 14.0), width=(0.8, 2.0), ink=(0.4, 1.0)):
+    """A rectangle's outline around the centre: a form's digit box, or a scan's edge, the reader kept.
+
+    Distance to the outline = |max(|y - cy| - hy, |x - cx| - hx)| (exact along
+    the sides, where it matters for a one-pixel line).
+    """
+    ys, xs = _coords(x)
+    cy, cx = _per_sample(_rand(x, g, -2.0, 2.0)), _per_sample(_rand(x, g, -2.0, 2.0))
+    hy, hx = _per_sample(_rand(x, g, *half)), _per_sample(_rand(x, g, *half))
+    dist = torch.maximum((ys - cy).abs() - hy, (xs - cx).abs() - hx).abs()
+    return torch.maximum(x, _per_sample(_rand(x, g, *ink)) * _soft(_per_sample(_rand(x, g, *width)) / 2, dist))
+
+
 def noise(x, g, std=(0.03, 0.3)):
     """x + N(0, std^2) per pixel, std per sample; clipped to [0, 1]."""
     s = _per_sample(_rand(x, g, *std))
@@ -202,4 +216,4 @@ def impulse(x, g, amount=(0.01, 0.08)):
 
 CORRUPTIONS = {"pen": pen, "fill_box": fill_box, "blur": blur, "contrast": contrast, "binarize": binarize,
                "background": background, "lines": lines, "stripes": stripes, "spots": spots, "patch": patch,
-               "noise": noise, "impulse": impulse}
+               "frame": frame, "noise": noise, "impulse": impulse}

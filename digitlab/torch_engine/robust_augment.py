@@ -30,7 +30,7 @@ from digitlab.torch_engine.corrupt import CORRUPTIONS
 # (name, probability per image), applied in this order
 FAMILIES = (("fill_box", 0.15), ("pen", 0.5), ("blur", 0.25), ("contrast", 0.25), ("binarize", 0.1),
             ("background", 0.15), ("stripes", 0.1), ("lines", 0.1), ("spots", 0.15), ("patch", 0.1),
-            ("noise", 0.2), ("impulse", 0.1))
+            ("frame", 0.1), ("noise", 0.2), ("impulse", 0.1))
 AFFINE = Augment()  # the affine preset's geometry
 
 
