@@ -31,7 +31,13 @@ import torch.nn.functional as F
 
 def _rand(x, g, low, high, *shape) -> torch.Tensor:
     """(n, *shape) uniform in [low, high) on x's device and dtype."""
-    return low + (high - low) * torch.rand(len(x), *shape, generator=g, device=x.device, dtype=x.dtype)
+    return low + (high - low) * _draw(torch.rand, x, (len(x), *shape), g)
+
+
+def _draw(sampler, x, shape, g) -> torch.Tensor:
+    """`sampler` (torch.rand or torch.randn) drawn in float32 on x's device, then cast to x's dtype:
+    the same seed gives the same corruption whatever the batch's dtype."""
+    return sampler(shape, generator=g, device=x.device, dtype=torch.float32).to(x.dtype)
 
 
 def _per_sample(v: torch.Tensor) -> torch.Tensor:
@@ -204,13 +210,13 @@ def frame(x, g, half=(8.0, 14.0), width=(0.8, 2.0), ink=(0.4, 1.0)):
 def noise(x, g, std=(0.03, 0.3)):
     """x + N(0, std^2) per pixel, std per sample; clipped to [0, 1]."""
     s = _per_sample(_rand(x, g, *std))
-    return (x + s * torch.randn(x.shape, generator=g, device=x.device, dtype=x.dtype)).clamp(0, 1)
+    return (x + s * _draw(torch.randn, x, x.shape, g)).clamp(0, 1)
 
 
 def impulse(x, g, amount=(0.01, 0.08)):
     """Salt and pepper: a share `amount` of pixels set to 0 or 1, half each."""
     a = _per_sample(_rand(x, g, *amount))
-    u = torch.rand(x.shape, generator=g, device=x.device, dtype=x.dtype)
+    u = _draw(torch.rand, x, x.shape, g)
     return torch.where(u < a / 2, torch.zeros_like(x), torch.where(u > 1 - a / 2, torch.ones_like(x), x))
 
 
