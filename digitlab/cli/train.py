@@ -55,7 +55,8 @@ def add_parser(subparsers) -> None:
     torch_flags = p.add_argument_group("torch settings (--engine torch)")
     torch_flags.add_argument("--channels", type=int_list, help="conv channels per stage, e.g. 32,64")
     torch_flags.add_argument("--device", help="auto (cuda, then mps, then cpu; default), cpu, cuda, cuda:N or mps")
-    torch_flags.add_argument("--augment", help="none, affine (rotate, shift, scale, shear) or elastic")
+    torch_flags.add_argument("--augment", help="none, affine (rotate, shift, scale, shear), elastic, or robust "
+                             "(affine plus pen width, blur, contrast, paper, lines, blots, noise)")
     torch_flags.add_argument("--label-smoothing", type=float, help="label smoothing in [0, 1)")
     torch_flags.add_argument("--schedule", help="onecycle (default), cosine or constant")
     torch_flags.add_argument("--checkpoint", metavar="PATH", help="write a checkpoint here after every epoch")

@@ -7,6 +7,8 @@ Every module in this package may import torch; nothing outside it does, and
     build.py        architecture description -> nn.Sequential; weights both ways
     device.py       cuda / mps / cpu choice
     augment.py      random affine and elastic distortion, on whole batches
+    corrupt.py      batched corruptions: pen width, blur, contrast, paper, lines, blots, noise
+    robust_augment.py  the `robust` preset: the warp plus corruptions, each with a probability
     loop.py         the training loop (optimiser, schedule, AMP, channels_last, checkpoints)
     fit.py          the estimator's fit/predict: arrays in, a trained module out
     checkpoint.py   atomic checkpoints with every RNG state, for exact --resume

@@ -28,7 +28,7 @@ class TorchNetClassifier(ClassifierMixin, BaseEstimator):
     max_iter : epochs.  batch_size : the global mini-batch, split across processes.
     learning_rate_init : the peak rate of the schedule.  alpha : weight decay.
     solver : adamw, adam, nesterov, momentum or sgd.  schedule : onecycle, cosine or constant.
-    augment : none, affine or elastic (see augment.py).  label_smoothing : in [0, 1).
+    augment : none, affine, elastic (see augment.py) or robust (robust_augment.py).  label_smoothing : in [0, 1).
     device : auto, cpu, cuda[:N] or mps.  mixed_precision : float16 autocast on CUDA.
     checkpoint : a file written after every epoch; with resume=True training continues from it.
     nproc : processes for DistributedDataParallel (>1 spawns them on this machine).

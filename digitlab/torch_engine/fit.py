@@ -14,10 +14,10 @@ import torch
 from digitlab.errors import DigitlabError
 from digitlab.nn.architecture import check_fits, count_params, input_shape_for
 from digitlab.torch_engine import distributed
-from digitlab.torch_engine.augment import PRESETS
 from digitlab.torch_engine.build import build_module, set_weights
 from digitlab.torch_engine.device import pick_device
 from digitlab.torch_engine.loop import TrainConfig, train_module
+from digitlab.torch_engine.robust_augment import PRESETS
 
 
 def fit_estimator(est, X, y):
