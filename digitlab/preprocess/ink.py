@@ -94,12 +94,8 @@ def flatten_lighting(grey: np.ndarray, dark_ink: bool) -> np.ndarray:
     step = max(1, size // 8)  # work on a subsampled copy: same result, 64x fewer operations
     coarse = grey[::step, ::step]
     window = max(3, size // step)
-    # Beyond the border, assume each row's and column's own paper (its brightest pixel for dark
-    # ink): the default mirror padding doubles a stroke that touches the border (a tightly
-    # cropped scan), past the window's width, and the closing then takes it for paper.
-    padded = np.pad(coarse, window, mode="maximum" if dark_ink else "minimum")
-    paper = ndimage.grey_closing(padded, size=window) if dark_ink else ndimage.grey_opening(padded, size=window)
-    paper = ndimage.uniform_filter(paper, size=window)[window:-window, window:-window]
+    paper = ndimage.grey_closing(coarse, size=window) if dark_ink else ndimage.grey_opening(coarse, size=window)
+    paper = ndimage.uniform_filter(paper, size=window)
     paper = ndimage.zoom(paper, (grey.shape[0] / coarse.shape[0], grey.shape[1] / coarse.shape[1]),
                          order=1, grid_mode=True, mode="nearest")[: grey.shape[0], : grey.shape[1]]
     if dark_ink:
