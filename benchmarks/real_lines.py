@@ -61,7 +61,7 @@ def scan_line(digits16, rng) -> np.ndarray:
         x = int(np.clip(x, 0, width - crop.shape[1]))
         region = strip[top: top + crop.shape[0], x: x + crop.shape[1]]
         np.maximum(region, crop, out=region)
-        x += crop.shape[1] + int(round(gap))
+        x += crop.shape[1] + round(gap)
     return _ruled_scan(strip, height, rng)
 
 
