@@ -16,7 +16,8 @@ from scipy import ndimage
 MNIST_BOX = 20 / 28  # the share of the frame the digit's longer side fills
 
 
-def frame_digit(ink: np.ndarray, mask: np.ndarray, shape=(28, 28), deskew: bool = False) -> np.ndarray:
+def frame_digit(ink: np.ndarray, mask: np.ndarray, shape=(28, 28), deskew: bool = False,
+                max_aspect: float | None = None) -> np.ndarray:
     """Crop, scale and centre one digit.
 
     Parameters
@@ -25,6 +26,8 @@ def frame_digit(ink: np.ndarray, mask: np.ndarray, shape=(28, 28), deskew: bool 
     mask : bool (h, w), the digit's pixels; the crop is their bounding box.
     shape : (H, W) the model's input shape, e.g. (28, 28) or (8, 8).
     deskew : straighten slanted writing (shear by the image's second moments).
+    max_aspect : narrow a crop wider than this share of its height (see
+        `narrow`); None keeps the aspect, as MNIST did.
 
     Returns
     -------
@@ -35,6 +38,8 @@ def frame_digit(ink: np.ndarray, mask: np.ndarray, shape=(28, 28), deskew: bool 
         return np.zeros(shape, dtype=np.uint8)
     rows, cols = np.nonzero(mask)
     crop = ink[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    if max_aspect is not None:
+        crop = narrow(crop, max_aspect)
     if max(height, width) <= 16:
         out = _fill_and_pool(crop, shape)
     else:
@@ -66,6 +71,24 @@ def _fill_and_pool(crop: np.ndarray, shape, pool: int = 4, margin: int = 2) -> n
     frame[top: top + scaled.shape[0], left: left + scaled.shape[1]] = scaled
     pooled = frame.reshape(height, pool, width, pool).mean(axis=(1, 3))  # (H, W)
     return pooled / max(float(pooled.max()), 1e-6)  # digits' strokes reach full scale
+
+
+def narrow(crop: np.ndarray, max_aspect: float) -> np.ndarray:
+    """Squeeze float32 (h, w) to width round(max_aspect * h) when it is wider; otherwise unchanged.
+
+    Scans normalised to a box (Semeion, USPS's 16x16) stretch every digit to
+    fill it, so a "1" arrives as a slanted block as wide as a "0". Their true
+    aspect is lost; MNIST kept it, and most MNIST digits are narrower than
+    tall (median width/height 0.8), so the model reads a narrowed block as
+    the digit it was, and a stretched one as something wider.
+    """
+    h, w = crop.shape
+    target = max(1, round(max_aspect * h))
+    if w <= target:
+        return crop
+    out = Image.fromarray(np.ascontiguousarray(crop, dtype=np.float32), mode="F").resize((target, h),
+                                                                                         Image.Resampling.BOX)
+    return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)
 
 
 def resize_longer_side(image: np.ndarray, size: int) -> np.ndarray:

@@ -21,7 +21,11 @@ from digitlab.preprocess.ink import Ink, find_ink
 MIN_CONTRAST = 0.08  # ink vs paper on a 0-1 scale: below this the page is blank
 LOW_CONTRAST = 0.2  # worth a warning
 MIN_SEPARABILITY = 0.7  # Otsu's explained variance; Gaussian noise gives ~0.64
-MAX_INK_SHARE = 0.4  # ink is the minority of a picture of a digit
+MAX_INK_SHARE = 0.4  # ink is the minority of a picture of a digit...
+MAX_SOLID_SHARE = 0.6  # ...unless it is cropped to a thick digit: then solid strokes may cover this much
+MIN_SOLID_SEPARABILITY = 0.8  # solid strokes split cleanly from paper (see `solid_strokes`)
+MIN_SOLID_INTERIOR = 0.7  # ...and most of their pixels are not on the mask's edge
+FILLED_ASPECT = 0.6  # a digit stretched to fill its frame is narrowed to this width / height at most
 MIN_EXTENT = 0.04  # the marks must span at least this share of the picture's longer side
 MAX_BLOBS = 24  # more separate marks than a line of 8 broken digits: speckle noise
 MIN_MAIN_BLOB = 0.3  # one digit's largest stroke holds at least this share of its ink
@@ -58,7 +62,8 @@ def prepare(image, shape=(28, 28), deskew: bool = False, max_pixels: int = MAX_P
     if reason:
         return Prepared(np.zeros(shape, np.uint8), False, [reason], None, ink, grey)
     warnings = describe(ink, grey.shape)
-    pixels = frame_digit(ink.ink, ink.mask, shape, deskew=deskew)
+    aspect = FILLED_ASPECT if fills_frame(ink.mask) else None
+    pixels = frame_digit(ink.ink, ink.mask, shape, deskew=deskew, max_aspect=aspect)
     return Prepared(pixels, True, warnings, ink_box(ink.mask, ink.scale, grey.shape), ink, grey)
 
 
@@ -70,7 +75,7 @@ def no_digit_reason(ink: Ink, single: bool = False) -> str | None:
     """
     if not ink.mask.any() or ink.contrast < MIN_CONTRAST:
         return "no ink found (blank or nearly blank image)"
-    if ink.mask.mean() > MAX_INK_SHARE:
+    if ink.mask.mean() > (MAX_SOLID_SHARE if solid_strokes(ink) else MAX_INK_SHARE):
         return "no digit: ink covers most of the image (noise or texture?)"
     if ink.separability < MIN_SEPARABILITY:
         return "no digit: no clear strokes (looks like noise)"
@@ -84,6 +89,25 @@ def no_digit_reason(ink: Ink, single: bool = False) -> str | None:
     if single and blobs > 3 and np.bincount(labels.ravel())[1:].max() < MIN_MAIN_BLOB * ink.mask.sum():
         return f"no digit: ink scattered over {blobs} blobs (noise?)"
     return None
+
+
+def solid_strokes(ink: Ink) -> bool:
+    """Is the ink thick, clean strokes (a tightly cropped scan) rather than noise or texture?
+
+    A digit cropped to its box with a thick pen (USPS, Semeion) covers 40-50%
+    of the picture, as thresholded noise does; but its strokes are solid
+    (most ink pixels lie inside a stroke, not on its edge) and split cleanly
+    from the paper. Measured on pictures with over 40% ink: 110 noise images
+    (reading_synth.noise) had separability <= 0.74 and interior <= 0.70;
+    118 USPS and Semeion scans >= 0.81 and >= 0.70.
+    """
+    interior = ndimage.binary_erosion(ink.mask).sum() / max(int(ink.mask.sum()), 1)
+    return ink.separability >= MIN_SOLID_SEPARABILITY and interior >= MIN_SOLID_INTERIOR
+
+
+def fills_frame(mask: np.ndarray) -> bool:
+    """True when the ink touches all four sides: the picture was cropped, maybe stretched, to the digit."""
+    return bool(mask[0].any() and mask[-1].any() and mask[:, 0].any() and mask[:, -1].any())
 
 
 def describe(ink: Ink, original_shape) -> list[str]:

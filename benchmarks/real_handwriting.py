@@ -1,0 +1,101 @@
+"""How well every shipped model reads real handwriting that is not MNIST, through the product's own path.
+
+    .venv/bin/python benchmarks/real_handwriting.py                  # both handwriting-dev sets, all models
+    .venv/bin/python benchmarks/real_handwriting.py --limit 500 --lines 100 --models numpy-mlp-512
+    .venv/bin/python benchmarks/real_handwriting.py --data my-digits/ --lines 0
+
+Single digits: each labelled folder (sub-folders 0-9, or labels.csv `file,label`)
+is read file by file with `Reader.predict_files`, exactly what
+`digitlab predict FOLDER` runs. Per set and model: accuracy (a "no digit"
+answer counts as wrong), the shares answered "no digit" and "unsure",
+accuracy on the "ok" answers, and the commonest confusions.
+
+Whole numbers: lines of 2-6 USPS-train digits (originals.npz) drawn by two
+generators (real_lines.py: the project's photo recipe, and a ruled scanned
+form), read with `Reader.read_number`; a line is right only when the whole
+string is. Seeded: the same lines for every model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import real_lines
+from labelled_folder import labelled_files, read_all, summary
+
+from digitlab.predict import Reader, shipped_model_names
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "handwriting-dev"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", default=[str(DEV / "usps-train"), str(DEV / "semeion-dev")],
+                        help="labelled folders (default: both handwriting-dev sets)")
+    parser.add_argument("--models", nargs="+", default=None, help="shipped names or model files (default: every shipped model)")
+    parser.add_argument("--limit", type=int, default=None, help="read only a seeded sample of N images per set")
+    parser.add_argument("--lines", type=int, default=200, help="lines per generator (0: no whole numbers)")
+    parser.add_argument("--lines-from", default=str(DEV / "usps-train" / "originals.npz"),
+                        help="an .npz of 16x16 digits (images, labels) to build lines from")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    readers = [Reader.load(m) for m in (args.models or shipped_model_names())]
+    print(f"seed {args.seed}; limit {args.limit or 'none'}\n")
+    digit_table(readers, args.data, args.limit, args.seed)
+    if args.lines:
+        line_table(readers, args.lines_from, args.lines, args.seed)
+
+
+def digit_table(readers, folders, limit, seed):
+    print("| set | model | n | accuracy | \"no digit\" | \"unsure\" | accuracy when \"ok\" | top confusions (true->read) | s |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
+    for folder in folders:
+        paths, labels = labelled_files(folder)
+        if limit and limit < len(paths):
+            pick = np.sort(np.random.default_rng(seed).choice(len(paths), limit, replace=False))
+            paths, labels = [paths[i] for i in pick], labels[pick]
+        for reader in readers:
+            start = time.perf_counter()
+            s = summary(labels, *read_all(reader, paths))
+            print(f"| {Path(folder).name} | {reader.name} | {s['n']} | {s['accuracy']:.2%} | {s['no_digit']:.2%} | "
+                  f"{s['unsure']:.2%} | {s['ok_accuracy']:.2%} | {', '.join(s['confusions'])} | "
+                  f"{time.perf_counter() - start:.0f} |", flush=True)
+
+
+def line_table(readers, source, n, seed):
+    with np.load(source, allow_pickle=False) as npz:
+        images, labels = npz["images"], npz["labels"]
+    print(f"\nwhole numbers: {n} lines of 2-6 digits from {Path(source).parent.name} per generator\n")
+    print("| lines | model | whole number right | digit count right | digits right (right count) | ms per line |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for g, (name, make) in enumerate(real_lines.GENERATORS.items()):
+        rng = np.random.default_rng([seed, g])
+        lines = []
+        for _ in range(n):
+            pick = rng.choice(len(images), int(rng.integers(2, 7)), replace=False)
+            lines.append((make(images[pick], rng), "".join(str(d) for d in labels[pick])))
+        for reader in readers:
+            print(f"| {name} | {reader.name} | " + line_row(reader, lines), flush=True)
+
+
+def line_row(reader, lines) -> str:
+    right = count = digit_right = digits = 0
+    start = time.perf_counter()
+    for picture, truth in lines:
+        text = reader.read_number(picture).text
+        right += text == truth
+        if len(text) == len(truth):
+            count += 1
+            digit_right += sum(a == b for a, b in zip(text, truth))
+            digits += len(truth)
+    ms = (time.perf_counter() - start) / len(lines) * 1000
+    return (f"{right / len(lines):.1%} | {count / len(lines):.1%} | {digit_right / max(digits, 1):.1%} | "
+            f"{ms:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Scans that are not MNIST: a digit cropped tightly, drawn thick, or stretched to fill its box is
+still a digit (issue 20), while noise covering as much of the picture is still "no digit"."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from digitlab.preprocess import prepare
+from digitlab.preprocess.frame import narrow
+from digitlab.preprocess.pipeline import fills_frame
+
+
+def _scan(draw, size=64) -> np.ndarray:
+    """uint8 (size, size) dark ink on light paper, drawn by `draw(ImageDraw)` at 4x then box-filtered."""
+    big = Image.new("L", (size * 4, size * 4), 255)
+    draw(ImageDraw.Draw(big), size * 4)
+    return np.asarray(big.resize((size, size), Image.Resampling.BOX))
+
+
+def _thick_zero(d, s):
+    """A USPS-style 0: an ellipse touching all four sides, strokes a sixth of the width.
+
+    (A thicker ring covers over half the picture, and then which side is ink
+    is a guess: a white ring on black reads the same way.)
+    """
+    d.ellipse([0, 0, s - 1, s - 1], outline=0, width=s // 6)
+
+
+def _stretched_one(d, s):
+    """A Semeion-style 1: a slanted bar stretched from corner to corner of its box."""
+    d.polygon([(s * 0.55, 0), (s - 1, 0), (s * 0.45, s - 1), (0, s - 1)], fill=0)
+
+
+def test_a_tightly_cropped_thick_zero_is_a_digit():
+    """It covers 43% of the picture, which the ink-share rule alone took for noise."""
+    prepared = prepare(_scan(_thick_zero))
+    assert prepared.has_digit, prepared.warnings
+    assert (prepared.input > 0).mean() > 0.15  # a ring, not an empty frame
+
+
+def test_a_tightly_cropped_thick_zero_reads_as_zero():
+    from digitlab.predict import Reader
+
+    answer = Reader.load().predict_image(_scan(_thick_zero))
+    assert (answer.status, answer.digit) != ("no digit", None)
+    assert answer.digit == 0
+
+
+def test_a_digit_stretched_to_fill_its_box_is_narrowed():
+    prepared = prepare(_scan(_stretched_one))
+    rows, cols = np.nonzero(prepared.input > 32)
+    assert (np.ptp(cols) + 1) / (np.ptp(rows) + 1) < 0.75  # the box's aspect was 1.0
+
+
+def test_a_stretched_one_reads_as_one():
+    from digitlab.predict import Reader
+
+    assert Reader.load().predict_image(_scan(_stretched_one)).digit == 1
+
+
+def test_a_digit_with_paper_around_it_keeps_its_aspect():
+    """Only a digit touching all four sides has lost its aspect; a wide 0 on paper is left wide."""
+    wide = _scan(lambda d, s: d.ellipse([s * 0.1, s * 0.25, s * 0.9, s * 0.75], outline=0, width=s // 20))
+    rows, cols = np.nonzero(prepare(wide).input > 32)
+    assert (np.ptp(cols) + 1) / (np.ptp(rows) + 1) > 1.3
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31), kind=st.sampled_from(["uniform", "gaussian", "blurred"]))
+def test_noise_covering_half_the_picture_is_still_no_digit(seed, kind):
+    rng = np.random.default_rng(seed)
+    if kind == "uniform":
+        image = rng.uniform(0, 255, (96, 128))
+    elif kind == "gaussian":
+        image = rng.normal(128, 40, (96, 128))
+    else:
+        image = ndimage.gaussian_filter(rng.uniform(0, 255, (96, 128)), rng.uniform(0.5, 1.0))
+    assert not prepare(np.clip(image, 0, 255).astype(np.uint8)).has_digit
+
+
+@settings(max_examples=60, deadline=None)
+@given(crop=arrays(np.float32, st.tuples(st.integers(1, 40), st.integers(1, 40)),
+                   elements=st.floats(0, 1, width=32)),
+       max_aspect=st.floats(0.2, 2.0))
+def test_narrow_squeezes_only_the_width_by_averaging(crop, max_aspect):
+    out = narrow(crop, max_aspect)
+    h, w = crop.shape
+    assert out.shape == (h, min(w, max(1, round(max_aspect * h))))
+    assert out.min() >= 0 and out.max() <= 1
+    if out.shape == crop.shape:
+        assert out is crop  # left alone, not resampled
+    else:
+        # only the width is resampled, by averaging: a row's values stay within that row's range
+        assert np.all(out.min(axis=1) >= crop.min(axis=1) - 1e-5)
+        assert np.all(out.max(axis=1) <= crop.max(axis=1) + 1e-5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(mask=arrays(bool, st.tuples(st.integers(2, 30), st.integers(2, 30))),
+       margin=st.integers(1, 5))
+def test_fills_frame_means_ink_on_all_four_sides(mask, margin):
+    if not mask.any():
+        assert not fills_frame(mask)
+        return
+    rows, cols = np.nonzero(mask)
+    cropped = mask[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    assert fills_frame(cropped)  # a crop to the ink's box touches every side
+    assert not fills_frame(np.pad(cropped, margin))  # paper all round: the picture was not cropped
+
+
+@pytest.mark.parametrize("side", range(4))
+def test_paper_on_one_side_is_not_filling(side):
+    mask = np.ones((10, 10), bool)
+    mask = np.rot90(np.pad(mask, ((2, 0), (0, 0))), side)  # paper along one side only
+    assert not fills_frame(mask)
