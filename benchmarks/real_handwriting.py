@@ -26,7 +26,7 @@ import numpy as np
 import real_lines
 from labelled_folder import labelled_files, read_all, summary
 
-from digitlab.predict import Reader, shipped_model_names
+from digitlab.read.reader import Reader, shipped_model_names
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "handwriting-dev"
 

@@ -71,7 +71,7 @@ def test_summary_counts_no_digit_as_wrong_and_scores_ok_answers_alone():
 
 def test_read_all_is_what_predict_files_answers(tmp_path):
     """A blank page through the product's path: "no digit"; a file that is not an image: "error"."""
-    from digitlab.predict import Reader
+    from digitlab.read.reader import Reader
 
     _png(tmp_path / "blank.png")
     (tmp_path / "broken.png").write_bytes(b"not a png")

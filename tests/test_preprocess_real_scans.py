@@ -45,7 +45,7 @@ def test_a_tightly_cropped_thick_zero_is_a_digit():
 
 
 def test_a_tightly_cropped_thick_zero_reads_as_zero():
-    from digitlab.predict import Reader
+    from digitlab.read.reader import Reader
 
     answer = Reader.load().predict_image(_scan(_thick_zero))
     assert (answer.status, answer.digit) != ("no digit", None)
@@ -59,7 +59,7 @@ def test_a_digit_stretched_to_fill_its_box_is_narrowed():
 
 
 def test_a_stretched_one_reads_as_one():
-    from digitlab.predict import Reader
+    from digitlab.read.reader import Reader
 
     assert Reader.load().predict_image(_scan(_stretched_one)).digit == 1
 
