@@ -64,9 +64,11 @@ def test_each_image_is_corrupted_on_its_own(name, images, severity, seed):
 @settings(max_examples=5, deadline=None)
 @given(seed=seeds)
 def test_damage_grows_with_severity_and_severity_0_is_the_clean_image(name, seed, digit_batch):
-    rng = lambda: np.random.default_rng(seed)  # noqa: E731  the same draws at every severity
-    assert np.array_equal(C.corrupt(digit_batch, name, 0, rng()), digit_batch)
-    damage = [change(digit_batch, C.corrupt(digit_batch, name, s, rng())) for s in C.SEVERITIES]
+    def at(severity):  # the same draws at every severity, so only the severity differs
+        return C.corrupt(digit_batch, name, severity, np.random.default_rng(seed))
+
+    assert np.array_equal(at(0), digit_batch)
+    damage = [change(digit_batch, at(s)) for s in C.SEVERITIES]
     assert 0 < damage[0] < damage[1] < damage[2], damage
     assert damage[0] < 0.2  # severity 1 is mild: a fifth of full scale per pixel at most
 

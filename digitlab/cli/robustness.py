@@ -93,8 +93,9 @@ def _folder_name(folder: str) -> str:
 def format_card(card: dict) -> str:
     """The card as a plain-text table: per corruption, per family, overall."""
     sev = card["severities"]
-    lines = [f"robustness of {card['model']} on {card['n']:,} MNIST test images (seed {card['seed']}; "
-             f"* held out from training)", "",
+    title = (f"robustness of {card['model']} on {card['n']:,} MNIST test images "
+             f"(seed {card['seed']}; * held out from training)")
+    lines = [title, "",
              f"{'corruption':<16} {'family':<10}" + "".join(f" {'sev ' + str(s):>6}" for s in sev)
              + f" {'mean':>6}"]
     for name, row in card["corruptions"].items():
