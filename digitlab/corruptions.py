@@ -1,33 +1,24 @@
 """Damaged digits: a suite of label-preserving corruptions, each at three severities.
 
-Every corruption is a small pure function `(images, severity, rng) -> images`:
-uint8 `(n, 28, 28)` white ink on black in, uint8 of the same shape out, the
-caller's array untouched, and the same output for the same generator state.
-Severity 1 is what a good scan or a careful photo does, 2 an ordinary phone
-photo or a cheap scanner, 3 a poor one that a person still reads without
-hesitating. Severity 0 (`corrupt(..., 0, ...)`) is the clean image. Nothing here
-inverts polarity: a raw model sees white on black, and the reading path
-(`digitlab.preprocess`) handles dark-on-light before a model sees anything.
+Every corruption is a small pure function `(images, severity, rng) -> images`: uint8
+`(n, 28, 28)` white ink on black in, a new uint8 array of the same shape out, the same
+output for the same generator state, each image damaged on its own. Severity 1 is what
+a good scan or a careful photo does, 2 an ordinary phone photo or a cheap scanner, 3 a
+poor one that a person still reads at a glance; severity 0 (`corrupt`) is the clean
+image. Nothing inverts polarity: a raw model sees white on black, and the reading path
+turns dark-on-light pictures round before any model sees them.
 
-Families (`FAMILIES`): noise, blur (optical blur, motion, and the detail lost
-to low resolution and compression), light, clutter (lines that are not the
-digit), stroke (the pen), geometry, occlusion.
+Families (`FAMILIES`): noise, blur (optics, motion, and detail lost to low resolution and
+compression), light, clutter (lines that are not the digit), stroke (the pen), geometry,
+occlusion.
 
-Held out from training (`HELD_OUT`). To judge robustness honestly, augmentations
-used to train shipped models must not include these; they measure how far a
-model generalises to damage it never saw:
-
-- the whole clutter family: stripes, grid, zigzag;
-- fog (a smooth random veil);
-- edges (a hollow, outlined digit);
-- motion blur;
-- pixelate and jpeg (resolution and compression loss).
-
-Everything else (noise, gaussian blur, brightness, contrast, shadow, thin and
-thick pens, affine, elastic, perspective, spots, bar) may be trained on, and the
-report shows the held-out mean separately, so a model that only learnt the
-trainable ones shows it. This module imports only numpy and scipy, so it can
-move (into an `evaluate` package) without taking anything with it.
+Held out (`HELD_OUT`): training augmentations must NOT use these, so that they measure
+how a model copes with damage it never saw: the whole clutter family (stripes, grid,
+zigzag), fog, edges, motion blur, pixelate and jpeg. The rest (noise, gaussian blur,
+brightness, low contrast, shadow, thin and thick pens, affine, elastic, perspective,
+spots, bar) may be trained on; reports give the held-out mean on its own, so a model
+that learnt only the trainable ones shows it. Imports: numpy and scipy only, so the
+module can move (into an `evaluate` package) on its own.
 """
 
 from __future__ import annotations
@@ -81,9 +72,8 @@ def _segments(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.norm(p - a - t[..., None] * d, axis=-1).min(axis=1)
 
 
-def _ink(x: np.ndarray, distance: np.ndarray, level) -> np.ndarray:
+def _ink(x: np.ndarray, distance: np.ndarray, level: float) -> np.ndarray:
     """Draw a 1-px anti-aliased line of brightness `level` wherever `distance` < 1 (ink adds: max)."""
-    level = np.reshape(level, (-1, 1, 1))
     return np.maximum(x, level * np.clip(1.0 - distance, 0.0, 1.0))
 
 
@@ -133,9 +123,9 @@ def pixelate(images, severity, rng):
     x = _float(images)
     side = _pick(severity, (16, 12, 9))
     blurred = ndimage.uniform_filter(x, (1, 28 / side, 28 / side), mode="constant")
-    centre = (np.floor((np.arange(28) + 0.5) * side / 28) + 0.5) * 28 / side - 14  # each block's centre
-    rows, cols = np.meshgrid(centre, centre, indexing="ij")
-    return _uint8(_sample(blurred, np.broadcast_to(rows, x.shape), np.broadcast_to(cols, x.shape)))
+    centre = (np.floor((np.arange(28) + 0.5) * side / 28) + 0.5) * 28 / side - 14  # its block's
+    rows, cols = (np.broadcast_to(v, x.shape) for v in np.meshgrid(centre, centre, indexing="ij"))
+    return _uint8(_sample(blurred, rows, cols))
 
 
 JPEG_LUMA = np.array([  # the JPEG standard's luminance quantisation table (ITU T.81, Annex K)
@@ -258,15 +248,13 @@ def edges(images, severity, rng):
 def affine(images, severity, rng):
     """Rotation (10/20/30 deg), shear (0.1/0.2/0.3) and scale (+-10/15/20 %) about the centre:
     output pixel p reads x at A^-1 p."""
-    x, n = _float(images), len(images)
+    n = len(images)
     degrees, shear, zoom = _pick(severity, ((10, 0.1, 0.1), (20, 0.2, 0.15), (30, 0.3, 0.2)))
     theta, s, k = np.radians(_signed(rng, n, degrees)), _signed(rng, n, shear), 1 + _signed(rng, n, zoom)
-    cos, sin = np.cos(theta), np.sin(theta)
-    inv = np.array([[cos, sin], [-sin, cos]]).transpose(2, 0, 1) / k[:, None, None]  # rotate back
-    inv = inv @ np.array([[np.ones(n), np.zeros(n)], [-s, np.ones(n)]]).transpose(2, 0, 1)  # unshear
-    rows, cols = _grid(n)
-    src = np.einsum("nij,njhw->nihw", inv, np.stack([rows, cols], 1))
-    return _uint8(_sample(x, src[:, 0], src[:, 1]))
+    cos, sin, one, zero = np.cos(theta), np.sin(theta), np.ones(n), np.zeros(n)
+    unrotate = np.array([[cos, sin, zero], [-sin, cos, zero], [zero, zero, k]]) / k  # (3, 3, n)
+    unshear = np.array([[one, zero, zero], [-s, one, zero], [zero, zero, one]])
+    return _warp(images, unrotate.transpose(2, 0, 1) @ unshear.transpose(2, 0, 1))
 
 
 def elastic(images, severity, rng):
@@ -282,13 +270,15 @@ def elastic(images, severity, rng):
 
 def perspective(images, severity, rng):
     """A photo taken at an angle: the homography moving each corner by up to 2 / 3.5 / 5 px."""
-    n = len(images)
     corners = np.array([[-14, -14], [-14, 14], [14, 14], [14, -14]], dtype=np.float64)
-    moved = corners + rng.uniform(-1, 1, (n, 4, 2)) * _pick(severity, (2, 3.5, 5))
-    h = _homography(moved, np.broadcast_to(corners, moved.shape))  # output -> input
-    rows, cols = _grid(n)
-    p = np.stack([rows, cols, np.ones_like(rows)], 1)  # (n, 3, H, W)
-    src = np.einsum("nij,njhw->nihw", h, p)
+    moved = corners + rng.uniform(-1, 1, (len(images), 4, 2)) * _pick(severity, (2, 3.5, 5))
+    return _warp(images, _homography(moved, np.broadcast_to(corners, moved.shape)))
+
+
+def _warp(images, h: np.ndarray) -> np.ndarray:
+    """Output pixel p reads the image at H p: h (n, 3, 3) on centred homogeneous (row, col, 1)."""
+    rows, cols = _grid(len(h))
+    src = np.einsum("nij,njhw->nihw", h, np.stack([rows, cols, np.ones_like(rows)], 1))
     return _uint8(_sample(_float(images), src[:, 0] / src[:, 2], src[:, 1] / src[:, 2]))
 
 
@@ -332,16 +322,17 @@ def bar(images, severity, rng):
 # -- the registry ---------------------------------------------------------------------------
 
 FAMILIES = {
-    "noise": ("gaussian-noise", "impulse-noise"),
-    "blur": ("gaussian-blur", "motion-blur", "pixelate", "jpeg"),
-    "light": ("brightness", "low-contrast", "shadow", "fog"),
-    "clutter": ("stripes", "grid", "zigzag"),
-    "stroke": ("thin-pen", "thick-pen", "edges"),
-    "geometry": ("affine", "elastic", "perspective"),
-    "occlusion": ("spots", "bar"),
+    "noise": {"gaussian-noise": gaussian_noise, "impulse-noise": impulse_noise},
+    "blur": {"gaussian-blur": gaussian_blur, "motion-blur": motion_blur, "pixelate": pixelate,
+             "jpeg": jpeg},
+    "light": {"brightness": brightness, "low-contrast": low_contrast, "shadow": shadow, "fog": fog},
+    "clutter": {"stripes": stripes, "grid": grid, "zigzag": zigzag},
+    "stroke": {"thin-pen": thin_pen, "thick-pen": thick_pen, "edges": edges},
+    "geometry": {"affine": affine, "elastic": elastic, "perspective": perspective},
+    "occlusion": {"spots": spots, "bar": bar},
 }
-CORRUPTIONS = {name: globals()[name.replace("-", "_")] for names in FAMILIES.values() for name in names}
-FAMILY_OF = {name: family for family, names in FAMILIES.items() for name in names}
+CORRUPTIONS = {name: fn for members in FAMILIES.values() for name, fn in members.items()}
+FAMILY_OF = {name: family for family, members in FAMILIES.items() for name in members}
 HELD_OUT = frozenset({"stripes", "grid", "zigzag", "fog", "edges", "motion-blur", "pixelate", "jpeg"})
 
 
