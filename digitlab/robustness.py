@@ -53,11 +53,6 @@ def rng_for(seed: int, name: str, severity: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode()), severity])
 
 
-def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
-    """Share of uint8 images (n, 28, 28) the raw model labels correctly."""
-    return float(np.mean(model.predict(to_features(images)) == labels))
-
-
 def score_suite(model, images, labels, names=None, severities=SEVERITIES, seed: int = 0,
                 examples: bool = False) -> dict:
     """Accuracy of the raw model on clean and corrupted images uint8 (n, 28, 28), labels (n,).
