@@ -157,6 +157,11 @@ def test_a_missing_or_unlabelled_folder_is_one_line(capsys, tmp_path, tiny_model
     assert code == 2 and "label must be a digit" in err
 
 
+def test_a_folder_as_the_report_name_is_refused_before_scoring(capsys, tmp_path, tiny_model):
+    code, _, err = robustness(capsys, tiny_model, "-o", tmp_path)
+    assert code == 2 and "is a folder" in err and list(tmp_path.iterdir()) == []
+
+
 def test_a_model_for_other_image_sizes_is_refused(capsys, tmp_path, digits):
     X, y, _, _ = digits
     small = save_model(MLPClassifier((8,), max_iter=2, validation_fraction=0.0).fit(X, y),

@@ -60,6 +60,8 @@ def run(model, data, output, json, n, seed, severities, corruptions, data_dir, t
     from digitlab import robustness as rb
 
     # everything that can be wrong with the input is found before any scoring or writing
+    if output is not None and Path(output).is_dir():
+        raise DigitlabError(f"{output}: is a folder; -o takes the report's file name")
     reader = rb.load_reader(model, trust=trust)
     folders = [(_folder_name(f), rb.labelled_files(f)) for f in data]
     test = rb.load_mnist_test(data_dir, n=n, seed=seed)
