@@ -48,6 +48,36 @@ def load_mnist_test(data_dir=None, n: int = 2000, seed: int = 0):
     return stratified_subsample(load_dataset("mnist", data_dir=data_dir).test, n, seed=seed)
 
 
+def report_card(model, folders=(), n: int = 500, seed: int = 0, severities=SEVERITIES, names=None,
+                data_dir=None, trust: bool = False, examples: bool = False) -> dict:
+    """Everything `digitlab robustness` reports: `score_suite`'s card, plus "model", "dataset",
+    "n", "seed", "severities" and "folders" (one `score_folder` dict per folder).
+
+    Every input (the model, each folder and its labels, MNIST) is checked before any scoring.
+    """
+    names, severities = _check_choices(names, severities)
+    reader = load_reader(model, trust=trust)
+    labelled = [(Path(f).resolve().name, labelled_files(f)) for f in folders]
+    test = load_mnist_test(data_dir, n=n, seed=seed)
+    card = score_suite(reader.model, test.images, test.labels, names, severities, seed, examples)
+    return {"model": reader.name, "dataset": "mnist test", "n": len(test), "seed": seed,
+            "severities": list(severities), **card,
+            "folders": [score_folder(reader, files, name) for name, files in labelled]}
+
+
+def _check_choices(names, severities) -> tuple[list[str], tuple[int, ...]]:
+    """Known corruption names and severities, in the suite's order; one clear error otherwise."""
+    unknown = [n for n in names or () if n not in CORRUPTIONS]
+    if unknown or (names is not None and not names):
+        raise DigitlabError(f"unknown corruption {', '.join(unknown) or 'name'}; choose from "
+                            f"{', '.join(CORRUPTIONS)}")
+    if not severities or not set(severities) <= set(SEVERITIES):
+        raise DigitlabError(f"severities must be from {', '.join(map(str, SEVERITIES))}, "
+                            f"got {', '.join(map(str, severities or ())) or 'none'}")
+    return ([n for n in CORRUPTIONS if n in names] if names else list(CORRUPTIONS),
+            tuple(sorted(set(severities))))
+
+
 def rng_for(seed: int, name: str, severity: int) -> np.random.Generator:
     """The generator for one corruption at one severity (crc32: the same number in every process)."""
     return np.random.default_rng([seed, zlib.crc32(name.encode()), severity])

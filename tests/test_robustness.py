@@ -157,6 +157,13 @@ def test_a_missing_or_unlabelled_folder_is_one_line(capsys, tmp_path, tiny_model
     assert code == 2 and "label must be a digit" in err
 
 
+@pytest.mark.parametrize("flag, value, match", [("--corruptions", "fog,haze", "unknown corruption haze"),
+                                                ("--severities", "2,4", "severities must be from")])
+def test_unknown_corruptions_and_severities_are_one_line(capsys, tmp_path, tiny_model, flag, value,
+                                                         match):
+    _assert_one_line_error(capsys, tmp_path, tiny_model, flag, value, match=match)
+
+
 def test_a_folder_as_the_report_name_is_refused_before_scoring(capsys, tmp_path, tiny_model):
     code, _, err = robustness(capsys, tiny_model, "-o", tmp_path)
     assert code == 2 and "is a folder" in err and list(tmp_path.iterdir()) == []
