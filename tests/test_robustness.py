@@ -85,6 +85,21 @@ def test_json_figures_match_an_independent_computation(capsys, tiny_model, mnist
     assert (card["model"], card["n"], card["seed"], card["severities"]) == ("tiny", N, 3, [1, 2, 3])
 
 
+def test_a_figure_does_not_depend_on_which_others_are_measured(tiny_model, mnist):
+    from digitlab.robustness import score_suite
+
+    model, _ = load_model(tiny_model)
+    sample = stratified_subsample(mnist.test, 60, seed=0)
+
+    def fog_at_3(names, severities, seed):  # (accuracy, the example digits as damaged)
+        card = score_suite(model, sample.images, sample.labels, names, severities, seed, examples=True)
+        return card["corruptions"]["fog"]["accuracy"][3], card["examples"]["images"]["fog"][-1]
+
+    alone, among = fog_at_3(["fog"], (3,), 5), fog_at_3(["zigzag", "fog", "bar"], (1, 2, 3), 5)
+    assert alone[0] == among[0] and np.array_equal(alone[1], among[1])
+    assert not np.array_equal(fog_at_3(["fog"], (3,), 6)[1], alone[1])  # the seed does matter
+
+
 def test_table_report_and_folders(capsys, tmp_path, tiny_model, mnist_dir, folders):
     report = tmp_path / "out" / "card.html"
     code, out, _ = robustness(capsys, tiny_model, "--n", N, "--corruptions", FEW, "--severities",
