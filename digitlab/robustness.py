@@ -41,10 +41,10 @@ def load_reader(model, trust: bool = False):
     return reader
 
 
-def load_mnist_test(data_dir=None, n: int = 2000, seed: int = 0):
+def load_mnist_test(data_dir=None, n: int = 500, seed: int = 0):
     """A stratified sample of `n` MNIST test images (a `Split`: uint8 (n, 28, 28), int64 (n,))."""
     if n < 10:
-        raise DigitlabError(f"--n must be at least 10 (one image per class), got {n}")
+        raise DigitlabError(f"n must be at least 10 test images (one per class), got {n}")
     return stratified_subsample(load_dataset("mnist", data_dir=data_dir).test, n, seed=seed)
 
 
