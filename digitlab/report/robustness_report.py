@@ -82,7 +82,9 @@ def _examples_section(card: dict) -> str:
                             figs.example_grid(images, ex["predicted"][name], ex["labels"], names),
                             f"{name}: {idea} Accuracy by severity: {accs}. The model's answer sits in "
                             "each digit's corner, red when wrong."))
-    return section("Examples: the same digits at each severity", *parts, anchor="examples")
+    grid = ("<div style='display:flex;flex-wrap:wrap;gap:0 24px'>"  # two per row on a wide screen
+            + "".join(f"<div style='flex:1 1 480px'>{p}</div>" for p in parts) + "</div>")
+    return section("Examples: the same digits at each severity", grid, anchor="examples")
 
 
 def _settings_section(card: dict) -> str:
