@@ -208,7 +208,7 @@ def zigzag(images, severity, rng):
     """Scribbles: 1 / 2 / 3 zigzag lines of 4 random segments each, brightness 0.5 (ink is 1)."""
     n, k = len(images), _pick(severity, (1, 2, 3))
     points = rng.uniform(-13, 13, (n, k, 5, 2))  # five vertices per line
-    d = _segments(points[:, :, :-1].reshape(n, -1, 2), points[:, :, 1:].reshape(n, -1, 2))
+    d = _segments(points[:, :, :-1].reshape(n, 4 * k, 2), points[:, :, 1:].reshape(n, 4 * k, 2))
     return _uint8(_ink(_float(images), d, 0.5))
 
 
