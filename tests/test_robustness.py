@@ -159,6 +159,15 @@ def test_a_missing_model_is_one_line_and_writes_nothing(capsys, tmp_path, mnist_
                            match="no such model")
 
 
+def test_a_model_file_that_cannot_be_read_is_one_line(capsys, tmp_path, mnist_dir):
+    bad = tmp_path / "models" / "bad.npz"
+    bad.parent.mkdir()
+    bad.write_bytes(b"not a zip file")
+    code, out, err = robustness(capsys, bad, "--data-dir", mnist_dir, "-o", tmp_path / "r.html")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "bad.npz" in err
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_a_missing_or_unlabelled_folder_is_one_line(capsys, tmp_path, tiny_model, mnist_dir):
     _assert_one_line_error(capsys, tmp_path, tiny_model, "--data", tmp_path / "gone", "--data-dir",
                            mnist_dir, match="no such folder")
