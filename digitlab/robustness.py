@@ -17,6 +17,7 @@ change when other corruptions or severities are added or left out.
 from __future__ import annotations
 
 import csv
+import time
 import zlib
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def load_mnist_test(data_dir=None, n: int = 500, seed: int = 0):
 def report_card(model, folders=(), n: int = 500, seed: int = 0, severities=SEVERITIES, names=None,
                 data_dir=None, trust: bool = False, examples: bool = False) -> dict:
     """Everything `digitlab robustness` reports: `score_suite`'s card, plus "model", "dataset",
-    "n", "seed", "severities" and "folders" (one `score_folder` dict per folder).
+    "n", "seed", "severities", "folders" (one `score_folder` dict per folder) and "seconds" (the
+    wall-clock time spent scoring).
 
     Every input (the model, each folder and its labels, MNIST) is checked before any scoring.
     """
@@ -59,10 +61,12 @@ def report_card(model, folders=(), n: int = 500, seed: int = 0, severities=SEVER
     reader = load_reader(model, trust=trust)
     labelled = [(Path(f).resolve().name, labelled_files(f)) for f in folders]
     test = load_mnist_test(data_dir, n=n, seed=seed)
+    start = time.perf_counter()
     card = score_suite(reader.model, test.images, test.labels, names, severities, seed, examples)
+    folders = [score_folder(reader, files, name) for name, files in labelled]
     return {"model": reader.name, "dataset": "mnist test", "n": len(test), "seed": seed,
-            "severities": list(severities), **card,
-            "folders": [score_folder(reader, files, name) for name, files in labelled]}
+            "severities": list(severities), **card, "folders": folders,
+            "seconds": time.perf_counter() - start}
 
 
 def _check_choices(names, severities) -> tuple[list[str], tuple[int, ...]]:

@@ -80,6 +80,7 @@ def format_card(card: dict) -> str:
     worst = card["worst"]
     lines.append(f"clean {card['clean']:.4f}   suite mean {card['mean']:.4f}   worst {worst['corruption']} "
                  f"{worst['mean']:.4f}" + _split_means(card))
+    lines[-1] += f"   ({card['seconds']:.0f} s)"
     for f in card["folders"]:
         lines.append(f"folder {f['folder']}: {f['n']:,} images, accuracy {f['accuracy']:.4f} (unsure "
                      f"{f['unsure']:.1%}, no digit {f['no_digit']:.1%}, unreadable {f['unreadable']:.1%})")
