@@ -6,7 +6,7 @@
 
 Each member (a shipped name, a model file or a run folder) predicts the 10,000
 test images once per view (the original, then `--shifts/--angles/--scales` as
-in `digitlab.tta`); every ensemble's accuracy, with and without test-time
+in `digitlab.models.tta`); every ensemble's accuracy, with and without test-time
 augmentation, is then the mean of those probabilities. `--weights` (one per
 member, as `digitlab ensemble --weights`) adds the weighted mean of all members,
 e.g. so that each recipe counts equally however many seeds it has. With `--engine torch`
@@ -31,15 +31,15 @@ import numpy as np
 
 from digitlab.cli.export import load_any
 from digitlab.data import load_dataset, to_features
-from digitlab.ensemble import EnsembleClassifier
-from digitlab.pretrained import list_pretrained
-from digitlab.tta import TTAClassifier, views, warp
+from digitlab.models.ensemble import EnsembleClassifier
+from digitlab.models.pretrained import list_pretrained
+from digitlab.models.tta import TTAClassifier, views, warp
 
 
 def as_torch(model):
     """The same network run by torch (numpy-engine files hold the architecture and weights)."""
+    from digitlab.torch_engine.estimator import TorchNetClassifier
     from digitlab.torch_engine.fit import restore
-    from digitlab.torch_engine.models import TorchNetClassifier
 
     if isinstance(model, TorchNetClassifier) or not hasattr(model, "architecture_"):
         return model

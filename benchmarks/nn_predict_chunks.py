@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from digitlab import pretrained
+from digitlab.models import pretrained
 from digitlab.nn.training import predict_proba
 
 

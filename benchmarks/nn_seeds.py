@@ -2,7 +2,7 @@
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/nn_seeds.py --data-dir ../shared/data/mnist
 
-Trains each preset of digitlab.nn.models on the full MNIST train split (seed 0)
+Trains each preset of digitlab.models.numpy_models on the full MNIST train split (seed 0)
 and prints its test accuracy, epochs and training time, as a markdown table.
 """
 
@@ -13,7 +13,7 @@ import json
 import time
 
 from digitlab.data import load_dataset, to_features
-from digitlab.nn.models import MODELS
+from digitlab.models.numpy_models import MODELS
 
 PRESETS = ("seed-sigmoid-mlp", "seed-sigmoid-mlp-modern", "seed-two-layer", "seed-two-layer-modern")
 

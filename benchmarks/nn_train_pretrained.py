@@ -26,7 +26,7 @@ from digitlab.files import write_json
 from digitlab.models import save_model
 from digitlab.nn.estimators import CNNClassifier, MLPClassifier
 
-PRETRAINED = Path(__file__).resolve().parents[1] / "digitlab" / "pretrained"
+PRETRAINED = Path(__file__).resolve().parents[1] / "digitlab" / "models" / "pretrained"
 MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 

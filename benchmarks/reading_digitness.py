@@ -1,4 +1,4 @@
-"""Train the digit-likeness detector shipped as digitlab/preprocess/digitness.npz.
+"""Train the digit-likeness detector shipped as digitlab/read/digitness.npz.
 
     .venv/bin/python benchmarks/reading_digitness.py --data-dir ../shared/data/mnist
 
@@ -20,16 +20,16 @@ Negatives, each made differently from the benchmark's (reading_synth.py):
   and pairs of them side by side in their 28 px frames (what a bad cut in a
   line produces); with `--touching-pairs`, written ink to ink instead (two
   touching digits a line failed to cut), which trains the line reader's
-  one-digit detector, digitlab/preprocess/one_digit.npz:
+  one-digit detector, digitlab/read/one_digit.npz:
 
     .venv/bin/python benchmarks/reading_digitness.py --data-dir ../shared/data/mnist \\
-        --touching-pairs --out digitlab/preprocess/one_digit.npz
+        --touching-pairs --out digitlab/read/one_digit.npz
 
 The threshold is the 1% quantile of the score on held-out digits (photos of
 MNIST test[:1000] and clean test[1000:2000]: the calibration half of test,
 never the benchmark half). `--validation-out` writes those digits and the
 held-out non-digits (LiberationMono letters, own scribbles) for
-`python -m digitlab.calibration --validation`, which fits each model's
+`digitlab calibrate --validation`, which fits each model's
 digit score on them. Training uses PyTorch (one thread); the package runs
 the network in NumPy.
 """
@@ -43,14 +43,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import reading_synth as synth
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
+from digitlab.data import synth
 from digitlab.preprocess import prepare
-from digitlab.preprocess.frame import frame_digit
+from digitlab.read.negatives import fragment, pair, touching_pair
 
-OUT = Path(__file__).resolve().parents[1] / "digitlab" / "preprocess" / "digitness.npz"
+OUT = Path(__file__).resolve().parents[1] / "digitlab" / "read" / "digitness.npz"
 FONT_DIRS = "/usr/share/fonts/truetype/*/*.ttf"
 VALIDATION_FONT = "LiberationMono"
 
@@ -114,46 +114,6 @@ def spline_scribble(rng, size=(120, 160)) -> np.ndarray:
                                h / 2 + rng.uniform(0.1, 0.4) * h * np.sin(angles)], 1)
         draw.line([tuple(p) for p in points], fill=255, width=int(rng.integers(2, 9)), joint="curve")
     return np.uint8(255 - np.asarray(canvas))
-
-
-def fragment(digit: np.ndarray, rng) -> np.ndarray | None:
-    """The part of an MNIST digit on one side of a random line through its middle, reframed."""
-    ys, xs = np.mgrid[:28, :28]
-    angle = rng.uniform(0, 2 * np.pi)
-    side = (xs - 14 - rng.normal(0, 3)) * np.cos(angle) + (ys - 14 - rng.normal(0, 3)) * np.sin(angle) > 0
-    part = np.where(side, digit, 0).astype(np.float32) / 255.0
-    share = part.sum() / max(digit.sum() / 255.0, 1e-6)
-    rows, cols = np.nonzero(part > 0.2)
-    if not 0.25 <= share <= 0.7 or np.ptp(cols) < 0.45 * np.ptp(rows):
-        return None  # a thin upright sliver is a fair "1": not a negative
-    return frame_digit(part, part > 0.2)
-
-
-def pair(a: np.ndarray, b: np.ndarray, rng) -> np.ndarray:
-    """Two MNIST digits side by side (gap -6..4 px), framed as one."""
-    gap = int(rng.integers(-6, 5))
-    canvas = np.zeros((28, 56 + gap), np.float32)
-    canvas[:, :28] = a / 255.0
-    right = canvas[:, 28 + gap:]
-    np.maximum(right, b / 255.0, out=right)
-    return frame_digit(canvas, canvas > 0.2)
-
-
-def touching_pair(a: np.ndarray, b: np.ndarray, rng) -> np.ndarray:
-    """Two MNIST digits written ink to ink, overlapping a little to a small gap, framed as one.
-
-    What a line's touching digits look like before they are cut: the reader
-    must not take "41" or "99" for one wide digit. The gap is measured from
-    ink to ink (-3..2 px at MNIST's 20 px digit height), not between the 28 px
-    frames, whose margins would keep a narrow "1" far from its neighbour.
-    """
-    a, b = (x[:, np.nonzero(x.max(axis=0) > 50)[0]] for x in (a, b))  # columns with ink
-    gap = int(rng.integers(-3, 3))
-    canvas = np.zeros((28, a.shape[1] + b.shape[1] + gap), np.float32)
-    canvas[:, : a.shape[1]] = a / 255.0
-    right = canvas[:, a.shape[1] + gap:]
-    np.maximum(right, b / 255.0, out=right)
-    return frame_digit(canvas, canvas > 0.2)
 
 
 def negatives(train: np.ndarray, rng, letters: int, scribbles: int, parts: int, validation: bool = False,
@@ -306,7 +266,7 @@ def main():
                              "line reader's one-digit detector (write it with --out .../one_digit.npz)")
     parser.add_argument("--validation-out", default=None,
                         help="also write the held-out digits and non-digits (model inputs) to this .npz, "
-                             "for python -m digitlab.calibration --validation; with --epochs 0 only that")
+                             "for digitlab calibrate --validation; with --epochs 0 only that")
     args = parser.parse_args()
     channels = tuple(int(c) for c in args.channels.split(","))
     start = time.perf_counter()
@@ -332,7 +292,7 @@ def main():
     y = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
     weights = fit(x, y, args.epochs, args.seed, channels)
 
-    from digitlab.preprocess.digitness import score
+    from digitlab.read.digitness import score
 
     digits, other = score(data["held_digits"], weights), score(data["held_other"], weights)
     threshold = float(np.quantile(digits, 0.01))

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import reading_synth as synth
 
-from digitlab.predict import Reader
+from digitlab.data import synth
+from digitlab.read.reader import Reader
 
 
 def main():

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import reading_synth as synth
 
-from digitlab.calibration import expected_calibration_error
-from digitlab.predict import Reader
+from digitlab.data import synth
+from digitlab.read.calibration import expected_calibration_error
+from digitlab.read.reader import Reader
 
 
 def photo_results(reader, images, labels, seed):

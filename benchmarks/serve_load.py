@@ -156,7 +156,7 @@ def run_loop(coroutine):
 
 def asgi_cost(model, bodies, backend="auto") -> np.ndarray:
     """Milliseconds per request inside the app (no HTTP, no client), one request at a time."""
-    from digitlab.predict import Reader
+    from digitlab.read.reader import Reader
     from digitlab.serve.app import create_app
 
     app = create_app(reader=Reader.load(model), backend=backend)

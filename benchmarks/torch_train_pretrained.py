@@ -27,9 +27,9 @@ from pathlib import Path
 from digitlab.data import load_dataset, to_features
 from digitlab.files import write_json
 from digitlab.models import load_model, save_model
-from digitlab.torch_engine.models import TorchNetClassifier
+from digitlab.torch_engine.estimator import TorchNetClassifier
 
-PRETRAINED = Path(__file__).resolve().parents[1] / "digitlab" / "pretrained"
+PRETRAINED = Path(__file__).resolve().parents[1] / "digitlab" / "models" / "pretrained"
 MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 

@@ -7,7 +7,7 @@ max-pool 2, dropout 0.25, fc 128, dropout 0.5, fc 10, log-softmax + NLL;
 Adadelta lr 1.0, StepLR(step 1, gamma 0.7), batch 64, inputs normalised by
 (0.1307, 0.3081). Ours: the torch engine's `fast-cnn` preset exactly as
 `digitlab train --engine torch --model fast-cnn` runs it (see
-digitlab/torch_engine/models.py), through the engine's own training loop.
+digitlab/models/torch_models.py), through the engine's own training loop.
 
 What the clock covers, for both: every training step (batch gather from the
 in-memory float tensor, forward, loss, backward, optimiser and schedule
@@ -79,10 +79,10 @@ def run_examples(X, y, X_test, y_test, target, max_epochs, seed):
 
 def run_ours(X, y, X_test, y_test, seed):
     """digitlab's `fast-cnn` preset through the engine's own training loop; per-epoch (seconds, accuracy)."""
+    from digitlab.models.torch_models import MODELS
     from digitlab.torch_engine.build import build_module
     from digitlab.torch_engine.fit import train_config
     from digitlab.torch_engine.loop import train_module
-    from digitlab.torch_engine.models import MODELS
 
     est = MODELS["fast-cnn"]().set_params(random_state=seed, device="cpu")
     torch.manual_seed(seed)  # as the estimator's fit does

@@ -7,8 +7,8 @@ import pytest
 
 from digitlab.cli import main
 from digitlab.errors import DigitlabError
+from digitlab.evaluate.runs import train
 from digitlab.models import load_model, make_model
-from digitlab.runs import train
 
 
 def test_train_knn_on_digits_writes_a_complete_run(tmp_path, capsys):
@@ -62,7 +62,7 @@ def test_failed_run_leaves_no_folder(tmp_path, monkeypatch):
     def broken_save(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("digitlab.runs.save_model", broken_save)
+    monkeypatch.setattr("digitlab.evaluate.runs.save_model", broken_save)
     with pytest.raises(OSError, match="disk full"):
         train(model="knn", runs_dir=tmp_path, log=lambda _: None)
     assert list(tmp_path.iterdir()) == []

@@ -10,16 +10,16 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
-from digitlab import conclusions
 from digitlab.cli import main
-from digitlab.compare import (
+from digitlab.errors import DigitlabError
+from digitlab.evaluate import conclusions
+from digitlab.evaluate.compare import (
     Candidate,
     cross_validate_candidates,
     load_cv_data,
     parse_models,
     summary,
 )
-from digitlab.errors import DigitlabError
 from digitlab.models import make_model
 
 

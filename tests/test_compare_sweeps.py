@@ -6,9 +6,9 @@ import pytest
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 
-from digitlab import sweeps
-from digitlab.compare import load_cv_data
 from digitlab.errors import DigitlabError
+from digitlab.evaluate import sweeps
+from digitlab.evaluate.compare import load_cv_data
 from digitlab.models import make_model
 
 

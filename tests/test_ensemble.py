@@ -9,11 +9,11 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from digitlab.cli import main
-from digitlab.ensemble import EnsembleClassifier
 from digitlab.errors import DigitlabError
 from digitlab.models import load_model, save_model
+from digitlab.models.ensemble import EnsembleClassifier
+from digitlab.models.tta import TTAClassifier
 from digitlab.nn.estimators import MLPClassifier
-from digitlab.tta import TTAClassifier
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx (pip install '
 ort = pytest.importorskip("onnxruntime", reason="the parity oracle is onnxruntime (pip install 'digitlab[onnx]')")
 
 from digitlab.cli import main
-from digitlab.export import export_model
 from digitlab.models import load_model, save_model
+from digitlab.models.export import export_model
 from digitlab.nn import architecture as A
-from digitlab.nn.models import from_weights
+from digitlab.nn.estimators import from_weights
 from digitlab.nn.network import Network
 
 ARCHS = {

@@ -13,7 +13,7 @@ import pytest
 from digitlab.cli import main
 from digitlab.data import load_dataset
 from digitlab.errors import DigitlabError
-from digitlab.kaggle import check_submission, submission_text
+from digitlab.evaluate.kaggle import check_submission, submission_text
 from digitlab.models import load_model
 
 

@@ -22,7 +22,7 @@ from digitlab.data import load_dataset, to_features
 from digitlab.errors import DigitlabError
 from digitlab.models import load_model, make_model, save_model
 from digitlab.nn import architecture as A
-from digitlab.nn.models import from_weights
+from digitlab.nn.estimators import from_weights
 
 # Architectures chosen to break every layout difference: several channels before a flatten
 # (C-major vs H-major), non-square images, stride and padding, batch-norm on images and vectors.

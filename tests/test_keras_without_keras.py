@@ -52,7 +52,7 @@ def test_keras_model_file_loads_into_the_numpy_engine_without_keras(tmp_path):
 
 
 def test_importing_digitlab_and_the_engine_module_does_not_import_keras():
-    code = ("import sys, digitlab, digitlab.cli, digitlab.keras_engine.models, digitlab.kaggle, "
+    code = ("import sys, digitlab, digitlab.cli, digitlab.models.keras_models, digitlab.evaluate.kaggle, "
             "digitlab.models.npydir; print('keras' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.stdout.strip() == "False", done.stderr

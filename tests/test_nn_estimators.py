@@ -10,9 +10,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from digitlab.errors import DigitlabError
 from digitlab.models import load_model, make_model, save_model
+from digitlab.models.numpy_models import MODELS
 from digitlab.nn import architecture as A
-from digitlab.nn.estimators import CNNClassifier, LeNet5Classifier, MLPClassifier
-from digitlab.nn.models import MODELS, from_weights
+from digitlab.nn.estimators import CNNClassifier, LeNet5Classifier, MLPClassifier, from_weights
 
 
 # scikit-learn's whole estimator suite on the MLP. The CNNs need square images, which most of

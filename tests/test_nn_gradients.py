@@ -79,12 +79,14 @@ def test_maxpool2d(pool, stride):
 
 
 @pytest.mark.parametrize("shape", [(6, 4), (3, 2, 4, 5)])
-@pytest.mark.parametrize("training", [True, False])
-def test_batchnorm(shape, training):
-    layer = BatchNorm(shape[1], dtype=F64)
+@pytest.mark.parametrize("frozen", [False, True])
+def test_batchnorm(shape, frozen):
+    layer = BatchNorm(shape[1], dtype=F64, frozen=frozen)
     layer.params = {"weight": rand(shape[1], seed=3), "bias": rand(shape[1], seed=4)}
     layer.buffers = {"running_mean": rand(shape[1], seed=6), "running_var": 1 + rand(shape[1], seed=7) ** 2}
-    check_layer(layer, rand(*shape), training=training)
+    reset = (lambda: None) if frozen else lambda: layer.buffers.update(
+        running_mean=rand(shape[1], seed=6), running_var=1 + rand(shape[1], seed=7) ** 2)
+    check_layer(layer, rand(*shape), reset=reset)
 
 
 def test_dropout_uses_one_mask_forward_and_backward():

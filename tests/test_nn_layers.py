@@ -70,7 +70,7 @@ def test_hand_worked_example():
     net = Network(arch, dtype=np.float64)
     net.set_weights({"0.weight": [[0.1, 0.2], [0.3, 0.4]], "0.bias": [0, 0],
                      "2.weight": [[1, -1], [0, 1]], "2.bias": [0, 0]})
-    z = net.forward(np.array([[1.0, 2.0]]))
+    z = net.forward(np.array([[1.0, 2.0]]), training=True)
     np.testing.assert_allclose(z, [[0.7, 0.3]])
     loss, delta = softmax_cross_entropy(z, np.array([[1.0, 0.0]]))
     assert loss == pytest.approx(0.5130153, abs=1e-6)

@@ -8,10 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from digitlab import pretrained
 from digitlab.errors import DigitlabError
-from digitlab.models import save_model
-from digitlab.nn.models import from_weights
+from digitlab.models import pretrained, save_model
+from digitlab.nn.estimators import from_weights
 
 CARD_KEYS = {"test_accuracy", "data_sha256", "command", "seed", "train_seconds", "machine", "input_shape"}
 

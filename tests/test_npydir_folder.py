@@ -104,7 +104,7 @@ def test_cli_predict_takes_a_weights_folder(tmp_path, capsys):
     Image.fromarray(image).save(tmp_path / "one.png")
     assert main(["predict", str(tmp_path / "one.png"), "--model", str(folder), "--json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
-    from digitlab.predict import Reader
+    from digitlab.read.reader import Reader
 
     seen = Reader.load(str(folder), calibration=False).prepare(tmp_path / "one.png").input  # the 28x28 it saw
     expected = learners_forward(folder, to_features(seen[None]))[0]
@@ -141,7 +141,7 @@ def test_cli_reports_a_damaged_folder_in_one_line(tmp_path, capsys):
 
 def test_only_dense_networks_are_saved_as_weights_folders(tmp_path):
     from digitlab.nn import architecture as A
-    from digitlab.nn.models import from_weights
+    from digitlab.nn.estimators import from_weights
 
     arch = A.cnn((2,), 4, (1, 8, 8), 10)
     weights = {name: np.zeros(shape, np.float32) for name, shape in A.param_shapes(arch).items()}

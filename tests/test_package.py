@@ -21,7 +21,7 @@ def run_python(code: str) -> subprocess.CompletedProcess:
 
 def test_core_and_cli_work_without_extras():
     result = run_python(
-        "import digitlab, digitlab.data, digitlab.models, digitlab.runs\n"
+        "import digitlab, digitlab.data, digitlab.models, digitlab.evaluate.runs\n"
         "from digitlab.cli import build_parser\n"
         "build_parser().parse_args(['train', '--model', 'knn'])\n"
         "from digitlab.models import make_model\n"

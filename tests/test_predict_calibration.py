@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitlab.calibration import (
+from digitlab.errors import DigitlabError
+from digitlab.read.calibration import (
     Calibration,
     digit_score,
     expected_calibration_error,
@@ -17,7 +18,6 @@ from digitlab.calibration import (
     save_calibration,
     scale_temperature,
 )
-from digitlab.errors import DigitlabError
 
 
 def softmax(z):

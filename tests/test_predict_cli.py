@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +12,7 @@ import pytest
 from PIL import Image
 
 from digitlab.cli import main
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import reading_synth as synth
+from digitlab.data import synth
 
 
 @pytest.fixture(scope="module")

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from digitlab.calibration import Calibration, save_calibration
+from digitlab.data import synth
+from digitlab.data.idx import read_idx
 from digitlab.errors import DigitlabError
-from digitlab.predict import Reader
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import reading_synth as synth
-from reading_synth import read_idx
+from digitlab.read.calibration import Calibration, save_calibration
+from digitlab.read.reader import Reader
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +126,7 @@ def test_load_reads_the_calibration_beside_a_model_file(model, tmp_path):
 
 def test_digit_likeness_flags_letters_and_scribbles_not_digits(reader, mnist):
     """Oracle: the known kind of each picture. Benchmarked (200 each): letters 85.5%, scribbles 90% flagged."""
-    from digitlab.preprocess.digitness import digitness, threshold
+    from digitlab.read.digitness import digitness, threshold
 
     assert np.mean(digitness(mnist[2][:150]) >= threshold()) >= 0.97
     rng = np.random.default_rng(3)
@@ -148,7 +144,7 @@ def shipped():
 def test_the_shipped_digit_score_threshold_comes_from_the_calibration_file(shipped, mnist):
     from dataclasses import replace
 
-    from digitlab.calibration import calibration_path
+    from digitlab.read.calibration import calibration_path
 
     fields = json.loads(calibration_path(shipped.name).read_text())
     assert shipped.calibration.reject_below == fields["reject_below"]
@@ -193,7 +189,7 @@ def test_reject_rule_is_fitted_for_a_reader_and_written_to_its_calibration_file(
     """Oracle: the rule keeps the asked share of the validation digits it was fitted on."""
     from dataclasses import replace
 
-    from digitlab.calibration import REJECT_KEEP, load_calibration, reject_rule_for
+    from digitlab.read.calibration import REJECT_KEEP, load_calibration, reject_rule_for
 
     reader = Reader(model, {"input_shape": [28, 28]}, Calibration(unsure_below=0.6))
     rng = np.random.default_rng(7)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,11 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import ndimage
 
+from digitlab.data.idx import read_idx
 from digitlab.errors import DigitlabError
 from digitlab.preprocess import deskew_image, otsu_threshold, prepare
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from reading_synth import read_idx
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from digitlab.calibration import Calibration
-from digitlab.predict import Reader
-from digitlab.segment import _cut, components, join_close, least_ink_path, merge_pieces
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import reading_synth as synth
+from digitlab.data import synth
+from digitlab.read.calibration import Calibration
+from digitlab.read.cuts import cut, least_ink_path
+from digitlab.read.reader import Reader
+from digitlab.read.segment import components, join_close, merge_pieces
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +106,10 @@ def test_cut_finds_the_bridge_between_two_blobs():
     mask[5:25, 28:48] = True
     mask[14:16, 20:28] = True  # a thin bridge: the two touch
     (group,) = components(mask)
-    left, right = _cut(group, mask[group[1]:group[3], group[0]:group[2]], [(10, 40)])
-    assert 20 <= left[2] <= 28 and right[0] == left[2]
-    assert left[4].sum() + right[4].sum() == mask.sum()  # every ink pixel goes to exactly one part
+    left, right = cut(group, [(10, 40)])
+    assert 20 <= left.x1 <= 28 and right.x0 == left.x1
+    assert left.own.sum() + right.own.sum() == mask.sum()  # every ink pixel goes to exactly one part
+    assert not (left.own & right.own).any()
 
 
 def test_least_ink_path_bends_round_overlapping_digits():
@@ -135,8 +133,8 @@ def test_close_groups_are_offered_as_one_digit():
     mask[5:35, 50:65] = True  # the next digit, a clear gap away
     groups = merge_pieces(components(mask))
     joined = join_close(groups, height=30)
-    assert [(g[0], g[2]) for g, _ in joined] == [(5, 25), (50, 65)]
-    assert [(p[0], p[2]) for p in joined[0][1]] == [(5, 8), (10, 25)] and joined[1][1] is None
+    assert [(g.x0, g.x1) for g, _ in joined] == [(5, 25), (50, 65)]
+    assert [(p.x0, p.x1) for p in joined[0][1]] == [(5, 8), (10, 25)] and joined[1][1] is None
 
 
 def test_stacked_pieces_merge_and_neighbours_do_not():
@@ -145,4 +143,4 @@ def test_stacked_pieces_merge_and_neighbours_do_not():
     mask[18:35, 6:19] = True  # ...and its body
     mask[5:35, 40:52] = True  # the next digit
     groups = merge_pieces(components(mask))
-    assert [(g[0], g[2]) for g in groups] == [(5, 20), (40, 52)]
+    assert [(g.x0, g.x1) for g in groups] == [(5, 20), (40, 52)]

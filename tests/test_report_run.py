@@ -12,9 +12,9 @@ from PIL import Image
 from sklearn.metrics import precision_recall_fscore_support
 
 from digitlab.cli import main
+from digitlab.evaluate.runs import train
 from digitlab.report import figures, write_run_report
 from digitlab.report.run_report import confident_mistakes
-from digitlab.runs import train
 
 
 class Page(HTMLParser):

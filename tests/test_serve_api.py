@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from digitlab.errors import DigitlabError
-from digitlab.predict import Reader
+from digitlab.read.reader import Reader
 from digitlab.serve.app import create_app
 
 FIRST_OF_EACH = slice(0, 30)  # the MNIST test images scored below (nine of the ten digits)
@@ -172,7 +172,7 @@ def test_read_blank_paper_reads_nothing(client):
 def test_models_and_health(client, reader):
     models = client.get("/api/models").json()
     assert models["active"]["name"] == reader.name
-    from digitlab.pretrained import list_pretrained
+    from digitlab.models.pretrained import list_pretrained
 
     assert [m["name"] for m in models["shipped"]] == [c["name"] for c in list_pretrained()]
     assert all("path" not in m["card"] for m in models["shipped"])  # server paths stay private

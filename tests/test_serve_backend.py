@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from test_serve_api import mnist
 
 from digitlab.errors import DigitlabError
-from digitlab.predict import Reader
+from digitlab.read.reader import Reader
 from digitlab.serve.app import create_app
 
 
@@ -106,7 +106,7 @@ def test_torch_runs_one_thread_in_a_forked_workers_batch_thread(network_reader):
         import os
         from concurrent.futures import ThreadPoolExecutor
         import numpy as np, torch
-        from digitlab.predict import Reader
+        from digitlab.read.reader import Reader
         from digitlab.torch_engine.inference import TorchForward
         reader = Reader.load()
         fast = TorchForward(reader.model)

@@ -15,7 +15,6 @@ torch = pytest.importorskip("torch", reason="the torch engine needs PyTorch (pip
 from digitlab.cli import main
 from digitlab.models import load_model
 
-
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 

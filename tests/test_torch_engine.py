@@ -14,13 +14,14 @@ import pytest
 torch = pytest.importorskip("torch", reason="the torch engine needs PyTorch (pip install 'digitlab[torch]')")
 
 from digitlab.models import load_model, save_model
+from digitlab.models.torch_models import MODELS
 from digitlab.nn import architecture as A
+from digitlab.nn.architecture import fast_cnn
+from digitlab.nn.estimators import from_weights
 from digitlab.nn.losses import softmax_cross_entropy
-from digitlab.nn.models import from_weights
 from digitlab.nn.network import Network
 from digitlab.torch_engine.build import build_module, get_weights, set_weights
-from digitlab.torch_engine.models import MODELS, TorchNetClassifier, fast_cnn
-
+from digitlab.torch_engine.estimator import TorchNetClassifier
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

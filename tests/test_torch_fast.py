@@ -11,9 +11,8 @@ import pytest
 torch = pytest.importorskip("torch", reason="the torch engine needs PyTorch (pip install 'digitlab[torch]')")
 
 from digitlab.data import load_dataset, to_features
+from digitlab.models.torch_models import MODELS
 from digitlab.nn import architecture as A
-from digitlab.torch_engine.models import MODELS
-
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

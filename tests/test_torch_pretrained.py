@@ -11,7 +11,7 @@ import pytest
 
 from digitlab.models import load_model, read_model_info
 
-PRETRAINED = Path(__file__).resolve().parents[1] / "digitlab" / "pretrained"
+PRETRAINED = Path(__file__).resolve().parents[1] / "digitlab" / "models" / "pretrained"
 SHIPPED = sorted(PRETRAINED.glob("torch-*.npz"))
 
 

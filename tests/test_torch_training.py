@@ -11,9 +11,8 @@ from digitlab.nn import architecture as A
 from digitlab.torch_engine import distributed
 from digitlab.torch_engine.augment import PRESETS, Augment, augment_batch
 from digitlab.torch_engine.build import build_module, get_weights
+from digitlab.torch_engine.estimator import TorchNetClassifier
 from digitlab.torch_engine.loop import TrainConfig, train_module
-from digitlab.torch_engine.models import TorchNetClassifier
-
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 from digitlab.errors import DigitlabError
-from digitlab.tta import TTAClassifier, views, warp
+from digitlab.models.tta import TTAClassifier, views, warp
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ COMMANDS = (  # in the order --help lists them
     "predict",
     "read",
     "inspect",
+    "calibrate",
     "serve",
     "export",
     "ensemble",

@@ -36,12 +36,13 @@ def add_parser(subparsers) -> None:
 
 
 def run(dataset, data_dir, models, sweeps, cv, seed, subsample, n_jobs, engine, param, output, json):
-    from digitlab import conclusions
-    from digitlab.compare import DEFAULT_MODELS, format_table, run_comparison
+    from digitlab.evaluate import conclusions
+    from digitlab.evaluate.compare import DEFAULT_MODELS, format_table
+    from digitlab.evaluate.comparison import run_comparison
+    from digitlab.evaluate.sweeps import parse_sweeps
     from digitlab.files import write_text
     from digitlab.models import model_names
     from digitlab.report.compare_report import build_compare_report
-    from digitlab.sweeps import parse_sweeps
 
     sweep_names = parse_sweeps(sweeps)
     if models is None and not sweep_names:

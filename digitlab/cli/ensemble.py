@@ -24,9 +24,9 @@ def add_parser(subparsers) -> None:
 
 def run(models, output, weights, tta, shifts, angles, scales, trust):
     from digitlab.cli.export import load_any
-    from digitlab.ensemble import EnsembleClassifier
     from digitlab.models import save_model
-    from digitlab.tta import TTAClassifier
+    from digitlab.models.ensemble import EnsembleClassifier
+    from digitlab.models.tta import TTAClassifier
 
     loaded = [load_any(name, trust) for name in models]
     # a file that does not record its image size (older cards) takes whatever the others take

@@ -18,8 +18,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(model_path, dataset, data_dir, split, trust, json):
-    from digitlab.evaluate import evaluate
-    from digitlab.metrics import format_metrics
+    from digitlab.evaluate.metrics import format_metrics
+    from digitlab.evaluate.scoring import evaluate
 
     result = evaluate(model_path, dataset=dataset, data_dir=data_dir, split=split, trust=trust)
     if json:

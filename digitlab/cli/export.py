@@ -20,7 +20,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(model, format, output, trust):
-    from digitlab.export import export_model, onnx_parity
+    from digitlab.models.export import export_model, onnx_parity
 
     fitted, info, name = load_any(model, trust)
     path = export_model(fitted, output, format=format, info={**info, "source": name})
@@ -50,7 +50,7 @@ def load_any(model: str, trust: bool = False):
     if path.exists():
         fitted, info = load_model(path, trust=trust)
         return fitted, dict(info or {}), path.stem
-    from digitlab.pretrained import list_pretrained, load_pretrained
+    from digitlab.models.pretrained import list_pretrained, load_pretrained
 
     names = [card["name"] for card in list_pretrained()]
     if model not in names:

@@ -22,9 +22,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(image, output, model, trust, deskew):
-    from digitlab.predict import Reader
     from digitlab.preprocess import prepare
     from digitlab.preprocess.inspect import draw_stages
+    from digitlab.read.reader import Reader
 
     if Path(output).suffix.lower() not in FORMATS:
         raise DigitlabError(f"{output}: choose a .png, .pdf, .svg or .jpg file name")

@@ -35,7 +35,7 @@ def add_parser(subparsers) -> None:
 
 def run(train, test, output, model, engine, seed, epochs, param, save_model, trust, json):
     from digitlab.cli.train import parse_params
-    from digitlab.kaggle import make_submission
+    from digitlab.evaluate.kaggle import make_submission
 
     params = parse_params(param)
     if epochs is not None:

@@ -30,7 +30,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(inputs, model, trust, json, csv, deskew, chunk_size):
-    from digitlab.predict import Reader
+    from digitlab.read.reader import Reader
 
     if chunk_size < 1:
         raise DigitlabError(f"--chunk-size must be at least 1, got {chunk_size}")

@@ -18,7 +18,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(image, model, trust, deskew, json):
-    from digitlab.predict import Reader
+    from digitlab.read.reader import Reader
 
     reader = Reader.load(model, trust=trust, deskew=deskew)
     reading = reader.read_number(image)

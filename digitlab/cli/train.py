@@ -55,7 +55,8 @@ def add_parser(subparsers) -> None:
     torch_flags = p.add_argument_group("torch settings (--engine torch)")
     torch_flags.add_argument("--channels", type=int_list, help="conv channels per stage, e.g. 32,64")
     torch_flags.add_argument("--device", help="auto (cuda, then mps, then cpu; default), cpu, cuda, cuda:N or mps")
-    torch_flags.add_argument("--augment", help="none, affine (rotate, shift, scale, shear) or elastic")
+    torch_flags.add_argument("--augment", help="none, affine (rotate, shift, scale, shear), elastic, or robust "
+                             "(affine plus pen width, blur, contrast, paper, lines, blots, noise)")
     torch_flags.add_argument("--label-smoothing", type=float, help="label smoothing in [0, 1)")
     torch_flags.add_argument("--schedule", help="onecycle (default), cosine or constant")
     torch_flags.add_argument("--checkpoint", metavar="PATH", help="write a checkpoint here after every epoch")
@@ -68,8 +69,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(dataset, data_dir, model, engine, seed, subsample, runs_dir, run_name, json, param, **flags):
-    from digitlab.metrics import format_metrics
-    from digitlab.runs import train
+    from digitlab.evaluate.metrics import format_metrics
+    from digitlab.evaluate.runs import train
 
     params = {NETWORK_FLAGS[flag]: value for flag, value in flags.items() if value is not None}
     params.update(parse_params(param))

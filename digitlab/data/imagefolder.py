@@ -6,9 +6,9 @@ or, with an official split, `my_digits/train/0/...` and `my_digits/test/0/...`.
 Without one we hold out a sixth (stratified, seed 0; see `holdout.py`).
 
 Each picture becomes what every digit model expects: grey uint8, white ink on
-black. Dark-on-light pictures (ink on paper) are inverted, judged by the
-border, which is background in a digit picture. Transparent pixels (canvas
-exports) are laid on the background that contrasts with the ink. All images
+black. It is decoded as `digitlab predict` decodes it (`decode.load_grey`:
+EXIF, transparency, pixel cap); dark-on-light pictures (ink on paper) are
+inverted, judged by the border, which is background in a digit picture. All images
 get one size: kept when every picture has the same size, otherwise padded to
 a square with background and resized to `size` x `size` (28 by default).
 This is deliberately simple; the preprocess module has the full MNIST recipe.
@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.data.dataset import Dataset, Split
+from digitlab.data.decode import MAX_PIXELS, load_grey
 from digitlab.data.holdout import holdout_split
 from digitlab.errors import DigitlabError
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond that a file is more likely hostile
 DEFAULT_SIZE = 28
 CLASS_NAMES = tuple("0123456789")
 
@@ -75,38 +75,7 @@ def _read_classes(folder: Path, max_pixels: int) -> tuple[list[np.ndarray], np.n
 
 def read_digit_image(path: Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """One picture as uint8 (H, W), grey, white ink on black."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            width, height = im.size
-            if width * height > max_pixels:
-                raise DigitlabError(
-                    f"{path}: {width} x {height} pixels is over the {max_pixels:,}-pixel cap"
-                )
-            grey = _to_grey(im)
-    except DigitlabError:
-        raise
-    except Exception as exc:  # noqa: BLE001  Pillow's decoders raise many types; all mean "bad file"
-        raise DigitlabError(f"{path}: cannot read image ({exc or type(exc).__name__})")
-    return _white_on_black(grey)
-
-
-def _to_grey(im) -> np.ndarray:
-    """float (H, W) in 0-255; transparency laid over the background that contrasts with the ink."""
-    from PIL import ImageOps
-
-    im = ImageOps.exif_transpose(im)  # phone photos store "rotate me" in EXIF
-    if "A" not in im.getbands() and im.info.get("transparency") is None:
-        return np.asarray(im.convert("L"), dtype=np.float64)
-    rgba = np.asarray(im.convert("RGBA"), dtype=np.float64)
-    grey = np.asarray(im.convert("RGBA").convert("L"), dtype=np.float64)
-    alpha = rgba[..., 3] / 255.0
-    if alpha.sum() == 0:
-        return np.zeros(grey.shape)
-    ink_is_dark = (grey * alpha).sum() / alpha.sum() < 128
-    background = 255.0 if ink_is_dark else 0.0
-    return grey * alpha + background * (1 - alpha)
+    return _white_on_black(load_grey(path, max_pixels) * 255.0)
 
 
 def _white_on_black(grey: np.ndarray) -> np.ndarray:

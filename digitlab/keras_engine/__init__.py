@@ -11,6 +11,5 @@ also runs in the numpy engine with the same outputs.
 
     backend.py     import keras lazily, choosing a backend
     build.py       architecture -> keras.Sequential, and weights both ways
-    estimator.py   KerasClassifier, a scikit-learn estimator
-    models.py      MODELS and CODECS for digitlab.models.registry
+    estimator.py   KerasNetClassifier, a scikit-learn estimator (MODELS and CODECS: digitlab.models.keras_models)
 """

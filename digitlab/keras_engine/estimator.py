@@ -10,7 +10,6 @@ and its weights can be read in our layout (`get_weights`) at any time.
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -20,6 +19,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from digitlab.errors import DigitlabError
 from digitlab.nn import architecture as arch_lib
+from digitlab.nn.activations import softmax
 
 SOLVERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
 
@@ -86,7 +86,7 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
         keras = import_keras()
         rng = np.random.default_rng(self.random_state)
         self.classes_, targets = np.unique(y, return_inverse=True)
-        shape = _input_shape(self.input_shape, X.shape[1])
+        shape = arch_lib.input_shape_for(X.shape[1], self.input_shape)
         self.architecture_ = self.build_architecture(shape, len(self.classes_))
         arch_lib.check_fits(self.architecture_, X.shape[1], len(self.classes_))
         self.model_, self._named = build_sequential(keras, self.architecture_, seed=int(rng.integers(2**31)),
@@ -106,9 +106,7 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
         out = self._forward(X)
         if not self._outputs_logits():
             return out
-        out = out - out.max(axis=1, keepdims=True)
-        e = np.exp(out)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+        return softmax(out).astype(np.float32)
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -122,7 +120,7 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
 
     def to_numpy_model(self):
         """The same fitted network in the numpy engine (same probabilities to float32 rounding)."""
-        from digitlab.nn.models import from_weights
+        from digitlab.nn.estimators import from_weights
 
         return from_weights(self.architecture_, self.get_weights(), self.classes_)
 
@@ -195,21 +193,6 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
             raise DigitlabError(f"X has {X.shape[1]} features per row; the model was fitted on "
                                 f"{self.n_features_in_}")
         return np.asarray(self.model_.predict(X, batch_size=1024, verbose=0), dtype=np.float32)
-
-
-def _input_shape(given, n_features: int) -> tuple[int, int, int]:
-    """(C, H, W) from the parameter, or a square one-channel image for `n_features` pixels."""
-    if given is not None:
-        shape = tuple(int(d) for d in given)
-        shape = (1, *shape) if len(shape) == 2 else shape
-        if int(np.prod(shape)) != n_features:
-            raise DigitlabError(f"input_shape {list(given)} has {int(np.prod(shape))} pixels, "
-                                f"X has {n_features}")
-        return shape
-    side = math.isqrt(n_features)
-    if side * side != n_features:
-        raise DigitlabError(f"cannot infer a square image from {n_features} features; set input_shape")
-    return (1, side, side)
 
 
 def restore(estimator: KerasNetClassifier, architecture: dict, classes, weights: dict) -> KerasNetClassifier:

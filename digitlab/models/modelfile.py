@@ -109,13 +109,12 @@ def _read(path) -> tuple[dict, dict]:
 
 
 def _describe(model) -> tuple[str, str]:
-    """(engine, kind) of a model: the engine whose package defines its class (or scikit-learn)."""
-    from digitlab.models.registry import ENGINE_MODULES, engine_module
+    """(engine, kind) of a model: the engine whose package defines its class."""
+    from digitlab.models.registry import CLASS_PACKAGES, engine_module
 
     defined_in = type(model).__module__
-    for engine, module_name in ENGINE_MODULES.items():
-        package = module_name.rsplit(".", 1)[0]
-        if engine != "sklearn" and not defined_in.startswith(package + "."):
+    for engine, package in CLASS_PACKAGES.items():
+        if not defined_in.startswith(package + "."):
             continue
         for kind, codec in engine_module(engine).CODECS.items():
             if type(model) is codec.cls:

@@ -68,7 +68,7 @@ def save_npy_dir(model, folder, info: dict | None = None) -> Path:
 
 def load_npy_dir(folder):
     """Read a weights folder; return `(model, info)` with `model` a fitted numpy-engine network."""
-    from digitlab.nn.models import from_weights
+    from digitlab.nn.estimators import from_weights
 
     folder = Path(folder)
     arrays = _read_arrays(folder)

@@ -1,7 +1,7 @@
 """Every model by name, built as a scikit-learn estimator.
 
-Each engine is one module that exposes `MODELS` (name -> factory taking keyword
-parameters) and `CODECS` (how its classes are stored, see `modelfile`). The
+Each engine has one module here that exposes `MODELS` (name -> factory taking
+keyword parameters) and `CODECS` (how its classes are stored, see `modelfile`). The
 engines are imported only when asked for, so the core works without torch,
 keras or fastapi installed.
 """
@@ -14,11 +14,14 @@ from digitlab.errors import DigitlabError
 
 ENGINE_MODULES = {
     "sklearn": "digitlab.models.baselines",
-    "numpy": "digitlab.nn.models",
-    "torch": "digitlab.torch_engine.models",
-    "keras": "digitlab.keras_engine.models",
-    "ensemble": "digitlab.ensemble",  # model files only: ensembles and test-time augmentation
+    "numpy": "digitlab.models.numpy_models",
+    "torch": "digitlab.models.torch_models",
+    "keras": "digitlab.models.keras_models",
+    "ensemble": "digitlab.models.ensemble",  # model files only: ensembles and test-time augmentation
 }
+# where each engine's estimator classes are defined, so a model finds its engine without importing them all
+CLASS_PACKAGES = {"sklearn": "sklearn", "numpy": "digitlab.nn", "torch": "digitlab.torch_engine",
+                  "keras": "digitlab.keras_engine", "ensemble": "digitlab.models"}
 NETWORK_ENGINES = ("numpy", "torch", "keras")
 EXTRA_FOR_ENGINE = {"torch": "torch", "keras": "keras"}
 

@@ -12,6 +12,8 @@ Read it bottom up, one concept per module:
     augment.py       random shifts of training images
     network.py       a stack of layers built from an architecture description (architecture.py)
     training.py      the training loop: mini-batches, history, early stopping
-    estimators.py    scikit-learn classifiers: MLPClassifier, CNNClassifier, LeNet5Classifier
-    models.py        the registry entry: MODELS, CODECS, from_weights
+    estimators.py    scikit-learn classifiers: MLPClassifier, CNNClassifier, LeNet5Classifier;
+                     from_weights, how the framework engines hand a trained network over
+
+The engine knows nothing of files or registries: `digitlab.models` stores it.
 """

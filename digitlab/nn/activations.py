@@ -26,8 +26,10 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 class ReLU(Layer):
     def forward(self, x, training=False):
-        self.y = np.maximum(x, 0)  # y = max(x, 0)
-        return self.y
+        y = np.maximum(x, 0)  # y = max(x, 0)
+        if training:
+            self.y = y
+        return y
 
     def backward(self, dy):
         return dy * (self.y > 0)  # dy/dx = 1 where x > 0, else 0 (and y > 0 exactly where x > 0)
@@ -39,8 +41,10 @@ class LeakyReLU(Layer):
         self.slope = negative_slope
 
     def forward(self, x, training=False):
-        self.scale = np.where(x > 0, 1.0, self.slope).astype(x.dtype)
-        return x * self.scale  # y = x if x > 0 else slope * x
+        scale = np.where(x > 0, 1.0, self.slope).astype(x.dtype)
+        if training:
+            self.scale = scale
+        return x * scale  # y = x if x > 0 else slope * x
 
     def backward(self, dy):
         return dy * self.scale  # dy/dx = 1 or slope
@@ -48,8 +52,10 @@ class LeakyReLU(Layer):
 
 class Sigmoid(Layer):
     def forward(self, x, training=False):
-        self.y = sigmoid(x)  # y = 1 / (1 + e^-x)
-        return self.y
+        y = sigmoid(x)  # y = 1 / (1 + e^-x)
+        if training:
+            self.y = y
+        return y
 
     def backward(self, dy):
         return dy * self.y * (1 - self.y)  # dy/dx = y (1 - y)
@@ -57,8 +63,10 @@ class Sigmoid(Layer):
 
 class Tanh(Layer):
     def forward(self, x, training=False):
-        self.y = np.tanh(x)
-        return self.y
+        y = np.tanh(x)
+        if training:
+            self.y = y
+        return y
 
     def backward(self, dy):
         return dy * (1 - self.y * self.y)  # dy/dx = 1 - y^2
@@ -68,8 +76,10 @@ class Softmax(Layer):
     """Row-wise softmax. With cross-entropy the estimator fuses the two (delta = p - y) and skips this backward."""
 
     def forward(self, x, training=False):
-        self.y = softmax(x)
-        return self.y
+        y = softmax(x)
+        if training:
+            self.y = y
+        return y
 
     def backward(self, dy):
         # Jacobian dy_i/dx_j = y_i (delta_ij - y_j), so dx = y * (dy - sum_j dy_j y_j)

@@ -82,6 +82,24 @@ def load(path) -> dict:
         raise DigitlabError(f"{path}: {exc}") from None
 
 
+def input_shape_for(n_features: int, given=None, flat_ok: bool = False) -> tuple:
+    """The input shape of rows of `n_features` pixels, as every engine infers it.
+
+    `given` as it is ((H, W) gains a channel: (1, H, W)); else a square one-channel
+    image (1, s, s) when n_features = s * s; else flat (n_features,) if `flat_ok`.
+    """
+    if given is not None:
+        shape = tuple(int(d) for d in given)
+        return (1, *shape) if len(shape) == 2 else shape
+    side = math.isqrt(n_features)
+    if side * side == n_features:
+        return (1, side, side)
+    if flat_ok:
+        return (n_features,)
+    raise DigitlabError(f"X has {n_features} features per row, not a square image; give its input_shape "
+                        "(or an architecture)")
+
+
 def check_fits(arch: dict, n_features: int | None, n_classes: int) -> None:
     """A clear error when `arch` does not take the data's images or give one logit per class."""
     size = math.prod(arch["input_shape"])

@@ -79,11 +79,12 @@ class Conv2D(Layer):
         return w.transpose(0, 2, 3, 1).reshape(len(w), -1)
 
     def forward(self, x, training=False):
-        self.x_shape = x.shape
         cols = im2col(x, self.k, self.stride, self.padding)  # (n, Ho, Wo, k, k, C)
         n, ho, wo = cols.shape[:3]
-        self.cols = cols.reshape(n * ho * wo, -1)  # (n*Ho*Wo, k*k*C)
-        y = self.cols @ self._w_mat().T  # (n*Ho*Wo, out_c)
+        cols = cols.reshape(n * ho * wo, -1)  # (n*Ho*Wo, k*k*C)
+        if training:
+            self.x_shape, self.cols = x.shape, cols
+        y = cols @ self._w_mat().T  # (n*Ho*Wo, out_c)
         y += self.params["bias"]
         return y.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2)  # (n, out_c, Ho, Wo), a view
 
@@ -123,17 +124,19 @@ class MaxPool2D(Layer):
                 yield u * self.p + v, (slice(None), slice(None), slice(u, u + s * ho, s), slice(v, v + s * wo, s))
 
     def forward(self, x, training=False):
-        self.x_shape = x.shape
         y = argmax = None
         for index, window in self._offsets(x.shape):
             candidate = x[window]
             if y is None:
-                y, argmax = candidate.copy(), np.zeros(candidate.shape, dtype=np.int8)
+                y = candidate.copy()
+                argmax = np.zeros(candidate.shape, dtype=np.int8) if training else None
             else:  # the first maximum wins ties, as argmax does
                 better = candidate > y
                 np.copyto(y, candidate, where=better)
-                argmax[better] = index
-        self.argmax = argmax  # (n, C, Ho, Wo): which window position won
+                if training:
+                    argmax[better] = index
+        if training:
+            self.x_shape, self.argmax = x.shape, argmax  # argmax (n, C, Ho, Wo): which window position won
         return y
 
     def backward(self, dy):

@@ -61,7 +61,8 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         rng = _generator(self.random_state)
-        arch = self._architecture(self._input_shape(X.shape[1]), len(self.classes_))
+        shape = A.input_shape_for(X.shape[1], getattr(self, "input_shape", None), flat_ok=True)
+        arch = self._architecture(shape, len(self.classes_))
         A.check_fits(arch, X.shape[1], len(self.classes_))
         (X_fit, y_fit), val = _split(X, y_index, self.validation_fraction, rng)
         batch = _batch_size(self.batch_size, len(X_fit))
@@ -85,14 +86,6 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = [row["loss"] for row in self.history_]
         self.n_iter_ = len(self.history_)
         return self
-
-    def _input_shape(self, n_features: int) -> tuple:
-        """`input_shape` as given, else a square 1-channel image when n_features is a square, else flat."""
-        shape = getattr(self, "input_shape", None)
-        if shape is not None:
-            return tuple(int(d) for d in shape)
-        side = math.isqrt(n_features)
-        return (1, side, side) if side * side == n_features else (n_features,)
 
     # -- predict --------------------------------------------------------------
 
@@ -245,6 +238,11 @@ def _batch_size(batch_size, n: int) -> int:
     return int(batch_size)
 
 
-# save_model finds a class's codec among the engine modules already imported: importing this
-# module alone (without digitlab.nn.models) must still leave these classes storable.
-import digitlab.nn.models  # noqa: F401
+def from_weights(architecture: dict, weights: dict, classes, **params) -> NetworkClassifier:
+    """A fitted numpy-engine classifier running `architecture` with `weights` (named as param_shapes).
+
+    This is how the torch and Keras engines hand their trained networks over:
+    the result predicts with no training, and saves as a model file.
+    """
+    model = NetworkClassifier(architecture=A.validate(architecture), **params)
+    return model.set_fitted_weights(architecture, weights, classes)

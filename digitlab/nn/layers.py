@@ -2,10 +2,13 @@
 
 Every layer has the same small interface, kept by `Network`:
 
-    forward(x, training) -> y        remembers what backward needs
+    forward(x, training) -> y        when training, remembers what backward needs
     backward(dy) -> dx               writes into self.grads in place, same keys as self.params
     params, grads                    learned arrays by name ("weight", "bias")
     buffers                          state that is not learned (batch-norm running stats)
+
+Out of training a forward pass writes nothing on the layer, so one network can
+answer from several threads at once (the web app relies on it).
 
 A `Network` moves every layer's params and grads into one flat buffer each and
 leaves the layers views into it, so its optimiser updates everything at once:
@@ -55,7 +58,8 @@ class Dense(Layer):
                     bias=np.zeros(units, dtype=dtype))
 
     def forward(self, x, training=False):
-        self.x = x
+        if training:
+            self.x = x
         y = x @ self.params["weight"]
         y += self.params["bias"]  # y = x W + b (the bias added in place: no second (n, out) array)
         return y
@@ -72,7 +76,8 @@ class Flatten(Layer):
     """(n, C, H, W) -> (n, C*H*W), channel-major like torch; rank-2 input passes through."""
 
     def forward(self, x, training=False):
-        self.shape = x.shape
+        if training:
+            self.shape = x.shape
         return x.reshape(len(x), -1)
 
     def backward(self, dy):
@@ -92,7 +97,9 @@ class Dropout(Layer):
         self.rng = rng or np.random.default_rng(0)
 
     def forward(self, x, training=False):
-        if not training or self.rate == 0.0:
+        if not training:
+            return x
+        if self.rate == 0.0:
             self.mask = None
             return x
         keep = 1.0 - self.rate
@@ -110,12 +117,14 @@ class BatchNorm(Layer):
 
     Training uses the batch's statistics and updates running ones
     (running = (1 - momentum) * running + momentum * batch, with the unbiased
-    variance, as torch does); evaluation uses the running ones.
+    variance, as torch does); evaluation uses the running ones. A `frozen`
+    layer trains with its running statistics fixed (fine-tuning on few
+    examples, like torch's bn.eval() while the rest trains): a plain affine map.
     """
 
-    def __init__(self, n_features, momentum=0.1, eps=1e-5, dtype=np.float32):
+    def __init__(self, n_features, momentum=0.1, eps=1e-5, dtype=np.float32, frozen=False):
         super().__init__()
-        self.momentum, self.eps = momentum, eps
+        self.momentum, self.eps, self.frozen = momentum, eps, frozen
         self._learn(weight=np.ones(n_features, dtype=dtype), bias=np.zeros(n_features, dtype=dtype))
         self.buffers = {"running_mean": np.zeros(n_features, dtype=dtype),
                         "running_var": np.ones(n_features, dtype=dtype)}
@@ -128,7 +137,8 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=False):
         axes, shape = self._axes_and_shape(x)
-        if training:
+        batch_stats = training and not self.frozen
+        if batch_stats:
             mean, var = x.mean(axis=axes), x.var(axis=axes)
             m = x.size // mean.size
             self.buffers["running_mean"] *= 1 - self.momentum
@@ -137,17 +147,18 @@ class BatchNorm(Layer):
             self.buffers["running_var"] += self.momentum * var * (m / max(m - 1, 1))
         else:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
-        self.inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype).reshape(shape)
-        self.x_hat = (x - mean.reshape(shape)) * self.inv_std
-        self.axes, self.shape, self.training = axes, shape, training
-        return self.params["weight"].reshape(self.shape) * self.x_hat + self.params["bias"].reshape(self.shape)
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype).reshape(shape)
+        x_hat = (x - mean.reshape(shape)) * inv_std
+        if training:
+            self.inv_std, self.x_hat, self.axes, self.shape, self.batch_stats = inv_std, x_hat, axes, shape, batch_stats
+        return self.params["weight"].reshape(shape) * x_hat + self.params["bias"].reshape(shape)
 
     def backward(self, dy):
         axes, shape, x_hat = self.axes, self.shape, self.x_hat
         (dy * x_hat).sum(axis=axes, out=self.grads["weight"])  # dL/dgamma = sum dy * x_hat
         dy.sum(axis=axes, out=self.grads["bias"])  # dL/dbeta = sum dy
         dx_hat = dy * self.params["weight"].reshape(shape)
-        if not self.training:  # fixed statistics: a plain affine map, dx = dx_hat * inv_std
+        if not self.batch_stats:  # fixed statistics: a plain affine map, dx = dx_hat * inv_std
             return dx_hat * self.inv_std
         # through the batch statistics (m values per feature):
         # dx = inv_std * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat))

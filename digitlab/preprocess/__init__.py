@@ -7,7 +7,7 @@
 `prepare(image, shape)` runs it all; the stages are importable one by one.
 """
 
-from digitlab.preprocess.decode import MAX_PIXELS, load_grey
+from digitlab.data.decode import MAX_PIXELS, load_grey
 from digitlab.preprocess.frame import centre_on_mass, deskew_image, frame_digit
 from digitlab.preprocess.ink import Ink, find_ink, otsu_threshold
 from digitlab.preprocess.pipeline import Prepared, prepare

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from digitlab.preprocess.decode import MAX_PIXELS, load_grey
+from digitlab.data.decode import MAX_PIXELS, load_grey
 from digitlab.preprocess.frame import frame_digit
 from digitlab.preprocess.ink import Ink, find_ink
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from digitlab import conclusions
-from digitlab.compare import summary
+from digitlab.evaluate import conclusions
+from digitlab.evaluate.compare import summary
 from digitlab.report import compare_figures as figs
 from digitlab.report.html import details, esc, figure, page, paragraph, section, table
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.errors import DigitlabError
-from digitlab.metrics import classification_metrics
+from digitlab.evaluate.metrics import classification_metrics
 from digitlab.report import figures
 from digitlab.report.html import details, figure, kpis, page, paragraph, section, table
 

@@ -1,4 +1,4 @@
-"""The web app: a drawing page and a JSON API around one `digitlab.predict.Reader`.
+"""The web app: a drawing page and a JSON API around one `digitlab.read.reader.Reader`.
 
 This is the one module that imports FastAPI. `create_app` loads the model once
 (so a bad `--model` fails at start-up, not on the first request) and returns
@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -35,8 +33,8 @@ from starlette.exceptions import HTTPException
 from digitlab import __version__
 from digitlab.errors import DigitlabError
 from digitlab.files import _jsonable
-from digitlab.predict import Reader
-from digitlab.pretrained import list_pretrained
+from digitlab.models.pretrained import list_pretrained
+from digitlab.read.reader import Reader
 from digitlab.serve import images, schemas
 from digitlab.serve.batching import Batcher
 from digitlab.serve.limits import DEFAULT_MAX_BODY, BodyLimit
@@ -83,12 +81,10 @@ def create_app(model=None, *, trust: bool = False, reader=None,
                   description="Read handwritten digits: one digit, or a number in a photo.")
     _add_error_handlers(api)
 
-    # The numpy layers keep each call's inputs (for backward), so no two threads may run one
-    # model at once: every forward pass of /api/predict goes through the batcher's one thread,
-    # and /api/read has a copy of its own behind a lock.
+    # Inference writes nothing on the model, so /api/read's threads share it; /api/predict's
+    # concurrent digits are gathered into one forward pass by the batcher.
     batch_reader, api.state.backend = _batch_reader(reader, backend)
     batcher = Batcher(_forward(batch_reader), max_batch=max_batch)
-    number_reader, number_lock = copy.deepcopy(reader), threading.Lock()
 
     @api.post("/api/predict", response_model=schemas.Prediction, responses=ERRORS)
     async def predict(request: schemas.PredictRequest):
@@ -108,7 +104,7 @@ def create_app(model=None, *, trust: bool = False, reader=None,
     @api.post("/api/read", response_model=schemas.Reading, responses=ERRORS)
     async def read(request: schemas.ReadRequest):
         """Read a number (one or more digits on a line) from an image (base64)."""
-        return await run_in_threadpool(_read_number, number_reader, number_lock, request.image, max_pixels)
+        return await run_in_threadpool(_read_number, reader, request.image, max_pixels)
 
     @api.get("/api/models", response_model=schemas.Models)
     async def models():
@@ -164,33 +160,26 @@ def _prepare_image(reader, image: str, max_pixels: int):
     return reader.prepare(data)
 
 
-def _read_number(reader, lock, image: str, max_pixels: int) -> dict:
+def _read_number(reader, image: str, max_pixels: int) -> dict:
     data = images.decode_base64(image)
     width, height = images.image_size(data, max_pixels)
-    with lock:
-        r = reader.read_number(data)
-    digits = [{**_prediction(d), "box": dict(zip(("x0", "y0", "x1", "y1"), map(int, d.box)))}
+    r = reader.read_number(data)
+    digits = [{**d.to_dict(), "box": dict(zip(("x0", "y0", "x1", "y1"), map(int, d.box)))}
               for d in r.digits]
     return {"text": r.text, "digits": digits, "width": width, "height": height,
             "warnings": [str(w) for w in r.warnings]}
 
 
+def _prediction(p) -> dict:
+    """A prediction as `schemas.Prediction`'s fields (one digit has no box)."""
+    out = p.to_dict()
+    out.pop("box", None)
+    return out
+
+
 def _json(payload: dict) -> Response:
     """Our own answer, already in the schema's shape: skips FastAPI re-validating it per request."""
     return Response(to_json(payload), media_type="application/json")
-
-
-def _prediction(p) -> dict:
-    """A `digitlab.predict` prediction as the `schemas.Prediction` fields."""
-    return {
-        "digit": None if p.digit is None else int(p.digit),
-        "status": p.status,
-        "probability": float(p.probability),
-        "probabilities": [float(v) for v in p.probabilities],
-        "top3": [{"digit": int(d), "probability": float(q)} for d, q in p.top3],
-        "input": np.asarray(p.input, dtype=np.uint8).reshape(schemas.SIDE, schemas.SIDE).tolist(),
-        "warnings": [str(w) for w in p.warnings],
-    }
 
 
 def _add_error_handlers(api) -> None:

@@ -2,7 +2,7 @@
 
 Requests are validated here, before any model runs: a pixel list of the wrong
 length, a NaN, a value outside 0-255 or a malformed base64 string is a 422
-with a message naming the field. Responses mirror `digitlab.predict`'s
+with a message naming the field. Responses mirror `digitlab.read.reader`'s
 predictions, plus the 28x28 picture the model saw, so a client can show it.
 """
 

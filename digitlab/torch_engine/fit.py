@@ -12,12 +12,12 @@ import numpy as np
 import torch
 
 from digitlab.errors import DigitlabError
-from digitlab.nn.architecture import check_fits, count_params
+from digitlab.nn.architecture import check_fits, count_params, input_shape_for
 from digitlab.torch_engine import distributed
-from digitlab.torch_engine.augment import PRESETS
 from digitlab.torch_engine.build import build_module, set_weights
 from digitlab.torch_engine.device import pick_device
 from digitlab.torch_engine.loop import TrainConfig, train_module
+from digitlab.torch_engine.robust_augment import PRESETS
 
 
 def fit_estimator(est, X, y):
@@ -26,7 +26,8 @@ def fit_estimator(est, X, y):
     if est.resume and not est.checkpoint:
         raise DigitlabError("resume needs a checkpoint file to continue from (--checkpoint PATH)")
     est.classes_, y_index = np.unique(y, return_inverse=True)
-    est.architecture_ = est.build_architecture(_input_shape(est, X), len(est.classes_))
+    given = est.architecture["input_shape"] if isinstance(est.architecture, dict) else None
+    est.architecture_ = est.build_architecture(input_shape_for(X.shape[1], given), len(est.classes_))
     check_fits(est.architecture_, X.shape[1], len(est.classes_))
     if est.nproc > 1 and not distributed.is_running():
         weights, history = distributed.spawn_fit(est, X, y)
@@ -98,15 +99,6 @@ def _device(est):
     if distributed.is_running() and torch.cuda.is_available() and est.device in ("auto", "cuda"):
         return torch.device("cuda", distributed.local_rank())
     return pick_device(est.device)
-
-
-def _input_shape(est, X) -> tuple:
-    if isinstance(est.architecture, dict):
-        return tuple(est.architecture["input_shape"])
-    side = math.isqrt(X.shape[1])
-    if side * side != X.shape[1]:
-        raise DigitlabError(f"X has {X.shape[1]} features per row, not a square image; pass an architecture dict")
-    return (1, side, side)
 
 
 def _check_X(X, n_features=None) -> np.ndarray:

@@ -16,13 +16,13 @@ import torch.nn.functional as F
 from torch.utils.data import DistributedSampler
 
 from digitlab.errors import DigitlabError
-from digitlab.torch_engine.augment import augment_batch
 from digitlab.torch_engine.checkpoint import (
     load_checkpoint,
     rng_states,
     save_checkpoint,
     set_rng_states,
 )
+from digitlab.torch_engine.robust_augment import apply_augment
 
 SOLVERS = ("adamw", "adam", "nesterov", "momentum", "sgd")
 SCHEDULES = ("onecycle", "cosine", "constant")
@@ -37,7 +37,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     schedule: str = "onecycle"
     label_smoothing: float = 0.0
-    augment: object = None  # an augment.Augment or None
+    augment: object = None  # an augment.Augment, a robust_augment.Robust or None
     amp: bool = False  # mixed precision, CUDA only
     channels_last: bool = False
     seed: int = 0
@@ -109,7 +109,7 @@ def train_module(module, X: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, dev
             index = order[step * per_rank:(step + 1) * per_rank]
             xb, yb = X[index], y[index]
             if cfg.augment is not None:
-                xb = augment_batch(xb, cfg.augment, gen)
+                xb = apply_augment(xb, cfg.augment, gen)
             xb = xb.contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
                 logits = net(xb)

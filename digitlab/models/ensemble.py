@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from digitlab.errors import DigitlabError
 from digitlab.models.modelfile import Codec, decode_model, encode_model
-from digitlab.tta import TTAClassifier
+from digitlab.models.tta import TTAClassifier
 
 
 class EnsembleClassifier(ClassifierMixin, BaseEstimator):

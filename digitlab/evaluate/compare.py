@@ -20,6 +20,7 @@ import numpy as np
 from digitlab.data import load_dataset, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
 from digitlab.models import make_model, model_names
+from digitlab.models.size import count_parameters
 
 DEFAULT_MODELS = ("knn", "logreg", "svm", "forest", "sk-mlp", "mlp", "cnn")
 
@@ -120,7 +121,7 @@ def cross_validate_one(candidate: Candidate, X, y, folds, seed: int, n_jobs, log
 
 
 def _row(candidate: Candidate, scores: dict, test_sizes: list[int], wall: float) -> dict:
-    counts = [parameter_count(est) for est in scores["estimator"]]
+    counts = [count_parameters(est) for est in scores["estimator"]]
     return {
         "label": candidate.label, "model": candidate.model, "engine": candidate.engine,
         "params": dict(candidate.params),
@@ -133,17 +134,6 @@ def _row(candidate: Candidate, scores: dict, test_sizes: list[int], wall: float)
         "n_params": None if None in counts else round(float(np.mean(counts))),
         "wall_seconds": wall,
     }
-
-
-def parameter_count(estimator) -> int | None:
-    """Learned numbers in a fitted model (see `runs.count_parameters`), looking inside a
-    calibrated classifier at the model it calibrates."""
-    from digitlab.runs import count_parameters
-
-    inner = getattr(estimator, "calibrated_classifiers_", None)
-    if inner:
-        return sum(count_parameters(c.estimator) or 0 for c in inner)
-    return count_parameters(estimator)
 
 
 def check_folds(cv: int, y: np.ndarray) -> None:
@@ -184,44 +174,3 @@ def format_table(rows: list[dict], order: str = "best") -> str:
                      f"{s['train_mean']:>8.4f} ± {s['train_std']:.4f} {s['fit_mean']:>8.2f} "
                      f"{s['predict_mean']:>10.3f} {params:>10}")
     return "\n".join(lines)
-
-
-def run_comparison(dataset: str = "digits", models=None, sweeps=(), cv: int = 4, seed: int = 0,
-                   subsample: int | None = None, data_dir=None, n_jobs: int = -1, engine: str = "numpy",
-                   params: dict | None = None, log=None) -> dict:
-    """Cross-validate `models` and run `sweeps` on one dataset; return everything the report needs.
-
-    Returns {"settings": {...}, "models": [row, ...], "sweeps": [sweep result, ...]}.
-    """
-    import os
-    import sys
-    from datetime import datetime, timezone
-
-    import sklearn
-    from joblib import effective_n_jobs
-
-    from digitlab import __version__
-    from digitlab.sweeps import run_sweep
-
-    if n_jobs == 0:
-        raise DigitlabError("--n-jobs 0: give a number of parallel workers, or -1 for every core")
-    candidates = parse_models(models, engine, params) if models else []
-    X, y, data = load_cv_data(dataset, data_dir, subsample, seed)
-    check_folds(cv, y)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    start = time.perf_counter()
-    rows = cross_validate_candidates(candidates, X, y, cv, seed, n_jobs, log) if candidates else []
-    swept = [run_sweep(name, X, y, cv, seed, n_jobs, engine, log) for name in sweeps]
-    cores = os.cpu_count() or 1
-    workers = effective_n_jobs(n_jobs)
-    settings = {
-        "dataset": data.name, "n_images": len(y), "image_shape": list(data.image_shape),
-        "cv": cv, "seed": seed, "subsample": subsample, "engine": engine,
-        "models": {c.label: c.params for c in candidates}, "sweeps": list(sweeps), "n_jobs": n_jobs,
-        "n_jobs_text": "one at a time" if workers == 1 else f"{workers} at a time in parallel",
-        "cpu_count": cores, "digitlab": __version__, "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__, "started": started,
-        "wall_seconds": round(time.perf_counter() - start, 2),
-        "command": " ".join(["digitlab", *sys.argv[1:]]) if sys.argv[0].endswith("digitlab") else None,
-    }
-    return {"settings": settings, "models": rows, "sweeps": swept}

@@ -1,11 +1,11 @@
-"""Torch networks as scikit-learn estimators, and how their model files are stored.
+"""Torch networks as scikit-learn estimators.
 
 The estimators take the numpy engine's parameter names (hidden_layer_sizes,
 activation, max_iter, batch_size, learning_rate_init, solver, alpha, dropout,
 random_state) plus the torch-only settings (device, augment, label_smoothing,
 schedule, checkpoint, resume, nproc). torch is imported inside functions
-only, so this module, and therefore every model file it wrote, loads without
-torch: `CODECS` then rebuilds the same network in the numpy engine.
+only, so this module imports without torch (`digitlab.models.torch_models`
+then rebuilds a stored network in the numpy engine).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from digitlab.models.modelfile import Codec
 from digitlab.nn import architecture as arch_lib
+from digitlab.nn.activations import softmax
 
 
 class TorchNetClassifier(ClassifierMixin, BaseEstimator):
@@ -28,7 +28,7 @@ class TorchNetClassifier(ClassifierMixin, BaseEstimator):
     max_iter : epochs.  batch_size : the global mini-batch, split across processes.
     learning_rate_init : the peak rate of the schedule.  alpha : weight decay.
     solver : adamw, adam, nesterov, momentum or sgd.  schedule : onecycle, cosine or constant.
-    augment : none, affine or elastic (see augment.py).  label_smoothing : in [0, 1).
+    augment : none, affine, elastic (see augment.py) or robust (robust_augment.py).  label_smoothing : in [0, 1).
     device : auto, cpu, cuda[:N] or mps.  mixed_precision : float16 autocast on CUDA.
     checkpoint : a file written after every epoch; with resume=True training continues from it.
     nproc : processes for DistributedDataParallel (>1 spawns them on this machine).
@@ -82,10 +82,7 @@ class TorchNetClassifier(ClassifierMixin, BaseEstimator):
         """(n, n_classes) float32 class probabilities."""
         from digitlab.torch_engine.fit import predict_logits
 
-        logits = predict_logits(self, X)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        e = np.exp(logits)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+        return softmax(predict_logits(self, X)).astype(np.float32)
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -98,52 +95,6 @@ class TorchNetClassifier(ClassifierMixin, BaseEstimator):
 
     def to_numpy_model(self):
         """The same fitted network in the numpy engine (same probabilities to float32 rounding)."""
-        from digitlab.nn.models import from_weights
+        from digitlab.nn.estimators import from_weights
 
         return from_weights(self.architecture_, self.get_weights(), self.classes_)
-
-
-fast_cnn = arch_lib.fast_cnn  # kept importable from here
-
-
-MODELS = {
-    "mlp": lambda: TorchNetClassifier(architecture="mlp", hidden_layer_sizes=(128, 64, 32), batchnorm=False,
-                                      dropout=0.0),
-    "cnn": lambda: TorchNetClassifier(architecture="cnn"),
-    "lenet5": lambda: TorchNetClassifier(architecture="lenet5", dropout=0.0, batchnorm=False),
-    "network": lambda: TorchNetClassifier(architecture=None),  # give it a description dict (--model FILE.json)
-    # the fast recipe (see BENCHMARKS.md, "Torch engine"): 2 epochs, no augmentation, one-cycle to a high peak
-    "fast-cnn": lambda: TorchNetClassifier(architecture="fast-cnn", channels=(16, 32, 64), hidden_layer_sizes=(128,),
-                                           dropout=0.0, max_iter=2, batch_size=256, learning_rate_init=0.02,
-                                           label_smoothing=0.1, channels_last=True),
-}
-
-
-# -- model files -------------------------------------------------------------------------------
-
-def _encode(model: TorchNetClassifier):
-    from digitlab.nn.models import framework_state
-
-    params = {k: v for k, v in model.get_params(deep=False).items() if k not in ("checkpoint", "resume")}
-    return framework_state(model, params)
-
-
-def _decode(params: dict, arrays: dict, trust: bool):
-    """A TorchNetClassifier when torch is installed, else the same network in the numpy engine."""
-    from digitlab.nn.models import from_weights, unpack_framework_state
-
-    params, classes, history = unpack_framework_state(params)
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        model = from_weights(params["architecture"], arrays, classes)
-    else:
-        from digitlab.torch_engine.fit import restore
-
-        tuples = {k: tuple(v) for k, v in params.items() if k in ("hidden_layer_sizes", "channels")}
-        model = restore(TorchNetClassifier(**{**params, **tuples}), classes, arrays)
-    model.history_ = history
-    return model
-
-
-CODECS = {"TorchNetClassifier": Codec(TorchNetClassifier, _encode, _decode)}

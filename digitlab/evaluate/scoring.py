@@ -6,7 +6,7 @@ import time
 
 from digitlab.data import load_dataset, to_features
 from digitlab.errors import DigitlabError
-from digitlab.metrics import classification_metrics
+from digitlab.evaluate.metrics import classification_metrics
 from digitlab.models import load_model
 
 

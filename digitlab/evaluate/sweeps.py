@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digitlab.compare import COMPARE_PARAMS, Candidate
 from digitlab.errors import DigitlabError
+from digitlab.evaluate.compare import COMPARE_PARAMS, Candidate, cross_validate_candidates
 from digitlab.models import make_model, model_names
 
 WIDTHS = (8, 16, 32, 64, 128, 256)
@@ -97,8 +97,6 @@ def parse_sweeps(text: str | None) -> list[str]:
 def run_sweep(name: str, X, y, cv: int = 4, seed: int = 0, n_jobs=-1, engine: str = "numpy",
               log=None) -> dict:
     """Cross-validate every point of sweep `name`; returns its description and result rows."""
-    from digitlab.compare import cross_validate_candidates
-
     sweep = SWEEPS[name](engine)
     folds = sweep.cv or cv
     rows = cross_validate_candidates(sweep.candidates, X, y, cv=folds, seed=seed, n_jobs=n_jobs, log=log)

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.calibration import PRETRAINED, Calibration, calibration_path, load_calibration
 from digitlab.errors import DigitlabError
+from digitlab.models.pretrained import HERE as PRETRAINED
 from digitlab.preprocess import prepare
-from digitlab.preprocess.digitness import digitness
-from digitlab.preprocess.digitness import threshold as digitness_threshold
+from digitlab.read.calibration import Calibration, calibration_path, load_calibration
+from digitlab.read.digitness import digitness
+from digitlab.read.digitness import threshold as digitness_threshold
 
 MIN_INK = 0.004  # share of full-white pixel mass below which a canvas is blank
 
@@ -48,12 +49,15 @@ class Prediction:
         return [(int(d), float(self.probabilities[d])) for d in order]
 
     def to_dict(self) -> dict:
-        out = {"digit": self.digit, "status": self.status, "probability": self.probability,
-               "probabilities": list(self.probabilities),
+        """Plain JSON types: what `predict --json` prints and the web API answers."""
+        out = {"digit": None if self.digit is None else int(self.digit), "status": self.status,
+               "probability": float(self.probability),
+               "probabilities": [float(v) for v in self.probabilities],
                "top3": [{"digit": d, "probability": p} for d, p in self.top3],
-               "input": self.input.tolist(), "warnings": list(self.warnings)}
+               "input": np.asarray(self.input, dtype=np.uint8).tolist(),
+               "warnings": [str(w) for w in self.warnings]}
         if self.box is not None:
-            out["box"] = list(self.box)
+            out["box"] = [int(v) for v in self.box]
         return out
 
 
@@ -202,14 +206,14 @@ class Reader:
     # -- a number -----------------------------------------------------------------
 
     def read_number(self, image):
-        """A line of digits, read left to right (see `digitlab.segment`)."""
-        from digitlab.segment import read_line
+        """A line of digits, read left to right (see `digitlab.read.segment`)."""
+        from digitlab.read.segment import read_line
 
         return read_line(self, image)
 
 
 def shipped_model_names() -> list[str]:
-    """Names of the models inside the package (digitlab/pretrained/<name>.npz)."""
+    """Names of the models inside the package (digitlab/models/pretrained/<name>.npz)."""
     return sorted(path.stem for path in PRETRAINED.glob("*.npz"))
 
 
@@ -221,7 +225,7 @@ def _load_model(model, trust: bool):
         return _load_default()
     path = Path(model)
     if not path.exists() and (PRETRAINED / f"{model}.npz").is_file():
-        from digitlab.pretrained import load_pretrained
+        from digitlab.models.pretrained import load_pretrained
 
         fitted, card = load_pretrained(str(model))
         return fitted, card, str(model), calibration_path(str(model))
@@ -235,7 +239,7 @@ def _load_model(model, trust: bool):
 
 def _load_default():
     try:
-        from digitlab.pretrained import load_pretrained
+        from digitlab.models.pretrained import load_pretrained
     except ImportError as exc:
         raise DigitlabError("no shipped model in this install; pass a model file with --model") from exc
     loaded = load_pretrained()

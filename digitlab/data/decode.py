@@ -3,9 +3,13 @@
 Pillow does the decoding (PNG, JPEG, BMP, GIF, TIFF, WebP). Around it we add
 what photos and scans need: a pixel cap checked *before* pixels are decoded
 (a 100 kB PNG can claim to be 50,000 x 50,000), the EXIF orientation a phone
-records instead of rotating the pixels, transparency flattened onto white
-paper (a canvas drawing is black strokes on transparent), 16-bit and CMYK
-modes, and the first frame of an animated GIF.
+records instead of rotating the pixels, transparency flattened onto the
+paper that contrasts with the ink (a canvas drawing is dark strokes on
+transparent, and some exports are light strokes on transparent), 16-bit and
+CMYK modes, and the first frame of an animated GIF.
+
+This is the one decoder: training on a folder of images and predicting on a
+file read the same pixels from it.
 """
 
 from __future__ import annotations
@@ -90,16 +94,23 @@ def _pil_to_grey(image: Image.Image, name: str, max_pixels: int) -> np.ndarray:
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         return _array_to_grey(np.asarray(image), max_pixels, name)
     if image.mode == "P" or "A" in image.getbands() or "transparency" in image.info:
-        image = _flatten_on_white(image.convert("RGBA"))
+        image = image.convert("RGBA")  # _array_to_grey lays it on paper
     elif image.mode not in ("L", "RGB"):
         image = image.convert("RGB")  # CMYK, YCbCr, 1-bit, LAB...
     return _array_to_grey(np.asarray(image), max_pixels, name)
 
 
-def _flatten_on_white(rgba: Image.Image) -> Image.Image:
-    """Transparent pixels become paper: what a drawing looks like on a page."""
-    paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return Image.alpha_composite(paper, rgba).convert("RGB")
+def _on_paper(rgba: np.ndarray) -> np.ndarray:
+    """Straight alpha (H, W, 4) in [0, 1] -> RGB (H, W, 3) on the paper that contrasts with the ink.
+
+        rgb = colour * alpha + paper * (1 - alpha)
+
+    The ink is what is opaque; paper is white under dark ink, black under light ink.
+    """
+    alpha = rgba[:, :, 3:]
+    ink = float((rgba[:, :, :3].mean(axis=2, keepdims=True) * alpha).sum() / max(float(alpha.sum()), 1e-6))
+    paper = 1.0 if ink < 0.5 or not alpha.any() else 0.0
+    return rgba[:, :, :3] * alpha + paper * (1.0 - alpha)
 
 
 def _array_to_grey(pixels: np.ndarray, max_pixels: int, name: str = "image") -> np.ndarray:
@@ -112,9 +123,8 @@ def _array_to_grey(pixels: np.ndarray, max_pixels: int, name: str = "image") -> 
     _check_size(pixels.shape[1::-1], name, max_pixels)
     values = _unit_range(pixels, name)
     if values.ndim == 3:
-        if values.shape[2] == 4:  # straight alpha over white paper
-            alpha = values[:, :, 3:]
-            values = values[:, :, :3] * alpha + (1.0 - alpha)
+        if values.shape[2] == 4:
+            values = _on_paper(values)
         # ITU-R 601 luma, the weights Pillow's convert("L") uses
         values = values @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     return np.ascontiguousarray(values, dtype=np.float32)

@@ -13,7 +13,7 @@ bins by confidence and average |accuracy - confidence|, weighted by bin size.
 A ten-class model must name a digit even for a letter or a scribble, and
 temperature scaling cannot change that. So the "unsure" line is drawn on a
 *digit score* that joins two signals: does the input look like a digit at
-all (the digit-likeness network, `digitlab.preprocess.digitness`), and does
+all (the digit-likeness network, `digitlab.read.digitness`), and does
 this model read one digit in it (its uncalibrated max-probability):
 
     score = logit(digit-likeness) + weight * log(max raw probability)
@@ -23,8 +23,8 @@ and non-digits that no benchmark uses): the threshold keeps `REJECT_KEEP` of
 the held-out digits, the weight is the one that then rejects the most
 non-digits.
 
-Run `python -m digitlab.calibration --validation FILE` to (re)fit every
-shipped model; each gets `digitlab/pretrained/<name>.calibration.json`.
+`digitlab calibrate --validation FILE` (re)fits every shipped model; each gets
+`digitlab/models/pretrained/<name>.calibration.json`.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from digitlab.errors import DigitlabError
+from digitlab.models.pretrained import HERE as PRETRAINED
+from digitlab.nn.activations import softmax
 
-PRETRAINED = Path(__file__).resolve().parent / "pretrained"
 # Shipped models are trained on all 60,000 MNIST training images, so no
 # training image is held out. We fit on the first half of MNIST's test split
 # and report every reading benchmark on the second half (test[5000:]).
@@ -84,10 +85,7 @@ class Calibration:
 
 def scale_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
     """Probabilities (n, k) -> softmax(log(p) / T), rows summing to 1."""
-    logits = np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, None)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)  # exp of at most 0: no overflow
-    e = np.exp(logits)
-    return e / e.sum(axis=1, keepdims=True)
+    return softmax(np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, None)) / temperature)
 
 
 def negative_log_likelihood(proba: np.ndarray, labels: np.ndarray) -> float:
@@ -189,7 +187,7 @@ def load_calibration(path) -> Calibration:
 def save_calibration(calibration: Calibration, path) -> Path:
     from digitlab.files import write_json
 
-    return write_json(path, {**asdict(calibration), "fitted_with": "python -m digitlab.calibration"})
+    return write_json(path, {**asdict(calibration), "fitted_with": "digitlab calibrate"})
 
 
 def calibrate_reader(reader, images: np.ndarray, labels: np.ndarray, held_out: str) -> Calibration:
@@ -204,7 +202,7 @@ def reject_rule_for(reader, digits: np.ndarray, others: np.ndarray, source: str)
 
     {} when the reader has no digit-likeness for its input shape (8x8 models).
     """
-    from digitlab.preprocess.digitness import digitness
+    from digitlab.read.digitness import digitness
 
     likeness = digitness(digits) if digits.shape[1:] == reader.shape else None
     if likeness is None:
@@ -214,53 +212,3 @@ def reject_rule_for(reader, digits: np.ndarray, others: np.ndarray, source: str)
     return {"reject_weight": weight, "reject_below": round(below, 4),
             "reject_held_out": f"{source}: {len(digits)} digits, {len(others)} non-digits; "
                                f"keeps {REJECT_KEEP:.1%} of the digits, rejects {rejected:.1%} of the others"}
-
-
-def main(argv=None) -> int:
-    """Refit calibration for every shipped model on MNIST test[0:5000] (benchmarks use test[5000:])."""
-    import argparse
-    from dataclasses import replace
-
-    from digitlab.predict import Reader, shipped_model_names
-
-    parser = argparse.ArgumentParser(prog="python -m digitlab.calibration", description=main.__doc__)
-    parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
-    parser.add_argument("--model", default=None, help="calibrate this model file instead (writes beside it)")
-    parser.add_argument("--validation", default=None,
-                        help="an .npz of validation model inputs, 'digits' and 'others' (written by "
-                             "benchmarks/reading_digitness.py --validation-out), to fit the digit score; "
-                             "without it, \"unsure\" falls back to the two-threshold rule")
-    args = parser.parse_args(argv)
-    validation = load_validation(args.validation) if args.validation else None
-    images, labels = _held_out_mnist(args.data_dir)
-    held_out = f"MNIST test[{HELD_OUT.start}:{HELD_OUT.stop}] ({len(labels)} images) through digitlab.preprocess"
-    targets = [(args.model, Path(args.model).with_suffix(".calibration.json"))] if args.model else \
-        [(name, calibration_path(name)) for name in shipped_model_names()]
-    if not targets:
-        print("no shipped models found in", PRETRAINED)
-        return 1
-    for model, path in targets:
-        reader = Reader.load(model, calibration=False)
-        fitted = calibrate_reader(reader, images, labels, held_out)
-        if validation is not None:
-            fitted = replace(fitted, **reject_rule_for(reader, *validation))
-        save_calibration(fitted, path)
-        rule = "no digit score" if fitted.reject_below is None else \
-            f"digit score weight {fitted.reject_weight:g}, unsure below {fitted.reject_below:.3f}"
-        print(f"{model}: T={fitted.temperature:.3f} ECE {fitted.ece_before:.4f} -> {fitted.ece_after:.4f} "
-              f"unsure below {fitted.unsure_below:.3f}; {rule} -> {path}")
-    return 0
-
-
-def _held_out_mnist(data_dir) -> tuple[np.ndarray, np.ndarray]:
-    from digitlab.data import load_dataset
-
-    try:
-        data = load_dataset("mnist", data_dir=data_dir, download=False)
-    except ImportError:  # the downloader is optional; a local folder of IDX files is enough
-        data = load_dataset(str(data_dir or Path.home() / ".cache" / "digitlab" / "mnist"))
-    return data.test.images[HELD_OUT], data.test.labels[HELD_OUT]
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

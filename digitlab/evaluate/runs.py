@@ -26,9 +26,10 @@ import numpy as np
 from digitlab import __version__
 from digitlab.data import load_dataset, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
+from digitlab.evaluate.metrics import classification_metrics
 from digitlab.files import write_json
-from digitlab.metrics import classification_metrics
 from digitlab.models import make_model, save_model
+from digitlab.models.size import count_parameters
 
 TRAIN_SCORE_SIZE = 10_000
 
@@ -88,23 +89,6 @@ def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", da
                          predictions={"images": data.test.images, "labels": y_test,
                                       "proba": test_proba.astype(np.float32), "classes": classes})
     return {"run": str(run_dir), "settings": settings, "metrics": metrics}
-
-
-def count_parameters(estimator) -> int | None:
-    """Learned numbers in a model: weights for networks, stored examples for k-NN."""
-    if hasattr(estimator, "n_params_"):
-        return int(estimator.n_params_)
-    if hasattr(estimator, "coefs_"):
-        return int(sum(w.size for w in estimator.coefs_) + sum(b.size for b in estimator.intercepts_))
-    if hasattr(estimator, "coef_"):
-        return int(estimator.coef_.size + np.size(estimator.intercept_))
-    if hasattr(estimator, "_fit_X"):
-        return int(estimator._fit_X.size)
-    if hasattr(estimator, "support_vectors_"):
-        return int(estimator.support_vectors_.size + estimator.dual_coef_.size)
-    if hasattr(estimator, "estimators_"):
-        return int(sum(tree.tree_.node_count for tree in estimator.estimators_))
-    return None
 
 
 def _default_name(dataset: str, model: str) -> str:

@@ -12,6 +12,8 @@ import numpy as np
 
 from digitlab.keras_engine.estimator import KerasNetClassifier, restore
 from digitlab.models.modelfile import Codec
+from digitlab.models.numpy_models import framework_state, unpack_framework_state
+from digitlab.nn.estimators import from_weights
 
 MODELS = {
     "mlp": lambda: KerasNetClassifier(architecture="mlp", hidden_layer_sizes=(128, 64, 32)),
@@ -28,8 +30,6 @@ MODELS = {
 
 
 def _encode(model: KerasNetClassifier):
-    from digitlab.nn.models import framework_state
-
     params = model.get_params(deep=False)
     params["hidden_layer_sizes"] = np.atleast_1d(params["hidden_layer_sizes"]).tolist()
     params["channels"] = list(params["channels"])
@@ -39,7 +39,6 @@ def _encode(model: KerasNetClassifier):
 def _decode(params: dict, arrays: dict, trust: bool):
     """A KerasNetClassifier when keras is installed, else the same network in the numpy engine."""
     from digitlab.keras_engine.backend import keras_available
-    from digitlab.nn.models import from_weights, unpack_framework_state
 
     params, classes, history = unpack_framework_state(params)
     if not keras_available():

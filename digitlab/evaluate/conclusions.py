@@ -8,7 +8,7 @@ while its train accuracy keeps climbing (over-fitting).
 
 from __future__ import annotations
 
-from digitlab.compare import summary
+from digitlab.evaluate.compare import summary
 
 FIT = 0.995  # train accuracy counted as "fits the training set"
 

@@ -54,6 +54,25 @@ def test_transparent_drawing_is_flattened_on_white():
     assert np.allclose(load_grey(rgba), grey)  # arrays get the same treatment
 
 
+def test_light_strokes_on_transparent_are_laid_on_black():
+    """Regression: white ink on a transparent canvas was flattened on white paper and vanished."""
+    rgba = np.zeros((30, 30, 4), np.uint8)
+    rgba[10:20, 10:20] = (255, 255, 255, 255)
+    grey = load_grey(encode(Image.fromarray(rgba, "RGBA"), "PNG"))
+    assert grey[0, 0] == pytest.approx(0.0) and grey[15, 15] == pytest.approx(1.0)
+
+
+def test_a_folder_image_and_a_predicted_file_decode_alike(tmp_path):
+    """One decoder: the image-folder loader reads the pixels `predict` reads (inverted to white on black)."""
+    from digitlab.data.imagefolder import read_digit_image
+
+    rgba = np.zeros((30, 30, 4), np.uint8)
+    rgba[5:25, 12:16] = (20, 20, 20, 200)  # a half-transparent dark stroke on a transparent canvas
+    path = tmp_path / "canvas.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    assert np.abs(read_digit_image(path).astype(float) - (1 - load_grey(path)) * 255).max() <= 0.5
+
+
 def test_sixteen_bit_png_keeps_its_range():
     pixels = np.full((20, 20), 65535, np.uint16)
     pixels[5:15, 8:12] = 1000

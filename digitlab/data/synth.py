@@ -14,25 +14,18 @@ All functions take a `np.random.Generator` and return uint8 RGB (H, W, 3).
 from __future__ import annotations
 
 import functools
-import gzip
 import io
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
+from digitlab.data.idx import read_idx
+
 INKS = [(20, 20, 25), (25, 35, 120), (120, 20, 25), (20, 80, 40), (70, 70, 75)]  # black, blue, red, green, pencil
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 LOOKALIKES = set("OoDQIlijLSsZzBbgqGTt")  # letters a digit model may fairly read as 0, 1, 5, 2, 8, 9, 6, 7
-
-
-def read_idx(path) -> np.ndarray:
-    """An IDX (.gz) file as an array: the few lines that need no loader."""
-    with gzip.open(path) as f:
-        data = f.read()
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(data[3])]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(dims)
 
 
 def ink_alpha(digit: np.ndarray, height: int, rng, rotate: float = 15.0) -> np.ndarray:

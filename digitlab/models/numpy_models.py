@@ -1,4 +1,4 @@
-"""The numpy engine's entry in the model registry: MODELS, CODECS and `from_weights`.
+"""The numpy engine's entry in the model registry: MODELS and CODECS.
 
 MODELS names every network this engine trains, the learners' networks among
 them, rebuilt exactly as they train them, next to the same layer sizes trained
@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 from digitlab.models.modelfile import Codec
-from digitlab.nn import architecture as A
 from digitlab.nn.estimators import CNNClassifier, LeNet5Classifier, MLPClassifier, NetworkClassifier
 
 MODELS = {
@@ -39,16 +38,6 @@ MODELS = {
         (10,), "relu", solver="adam", learning_rate_init=1e-2, schedule="onecycle", batch_size=128,
         max_iter=10, validation_fraction=0.0),
 }
-
-
-def from_weights(architecture: dict, weights: dict, classes, **params) -> NetworkClassifier:
-    """A fitted numpy-engine classifier running `architecture` with `weights` (named as param_shapes).
-
-    This is how the torch and Keras engines hand their trained networks over:
-    the result predicts with no training, and saves as a model file.
-    """
-    model = NetworkClassifier(architecture=A.validate(architecture), **params)
-    return model.set_fitted_weights(architecture, weights, classes)
 
 
 def framework_state(model, params: dict) -> tuple[dict, dict]:

@@ -1,0 +1,10 @@
+"""Measuring models: training runs, scores, cross-validation, sweeps and what they say.
+
+    metrics.py      accuracy, per-class precision/recall, confusion matrix
+    runs.py         one training run: fit, score, write the run folder (and its report)
+    scoring.py      score a saved model on a dataset split
+    compare.py      models side by side under stratified k-fold cross-validation
+    sweeps.py       the classic sweeps: k-NN's k, hidden width, depth
+    conclusions.py  the sentences a comparison's numbers support
+    kaggle.py       Digit Recognizer: train.csv/test.csv in, submission.csv out
+"""

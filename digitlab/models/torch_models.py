@@ -1,0 +1,50 @@
+"""The torch engine's models by name, and how their model files are stored.
+
+torch is imported inside functions only, so this module, and therefore every
+model file the torch engine wrote, loads without torch: `CODECS` then rebuilds
+the same network in the numpy engine.
+"""
+
+from __future__ import annotations
+
+from digitlab.models.modelfile import Codec
+from digitlab.models.numpy_models import framework_state, unpack_framework_state
+from digitlab.nn.estimators import from_weights
+from digitlab.torch_engine import torch_available
+from digitlab.torch_engine.estimator import TorchNetClassifier
+
+MODELS = {
+    "mlp": lambda: TorchNetClassifier(architecture="mlp", hidden_layer_sizes=(128, 64, 32), batchnorm=False,
+                                      dropout=0.0),
+    "cnn": lambda: TorchNetClassifier(architecture="cnn"),
+    "lenet5": lambda: TorchNetClassifier(architecture="lenet5", dropout=0.0, batchnorm=False),
+    "network": lambda: TorchNetClassifier(architecture=None),  # give it a description dict (--model FILE.json)
+    # the fast recipe (see BENCHMARKS.md, "Torch engine"): 2 epochs, no augmentation, one-cycle to a high peak
+    "fast-cnn": lambda: TorchNetClassifier(architecture="fast-cnn", channels=(16, 32, 64), hidden_layer_sizes=(128,),
+                                           dropout=0.0, max_iter=2, batch_size=256, learning_rate_init=0.02,
+                                           label_smoothing=0.1, channels_last=True),
+}
+
+
+# -- model files -------------------------------------------------------------------------------
+
+def _encode(model: TorchNetClassifier):
+    params = {k: v for k, v in model.get_params(deep=False).items() if k not in ("checkpoint", "resume")}
+    return framework_state(model, params)
+
+
+def _decode(params: dict, arrays: dict, trust: bool):
+    """A TorchNetClassifier when torch is installed, else the same network in the numpy engine."""
+    params, classes, history = unpack_framework_state(params)
+    if not torch_available():
+        model = from_weights(params["architecture"], arrays, classes)
+    else:
+        from digitlab.torch_engine.fit import restore
+
+        tuples = {k: tuple(v) for k, v in params.items() if k in ("hidden_layer_sizes", "channels")}
+        model = restore(TorchNetClassifier(**{**params, **tuples}), classes, arrays)
+    model.history_ = history
+    return model
+
+
+CODECS = {"TorchNetClassifier": Codec(TorchNetClassifier, _encode, _decode)}

@@ -1,0 +1,237 @@
+"""A line of handwriting -> one picture per digit, left to right.
+
+1. Connected components of the ink mask (`scipy.ndimage.label`, 8-connected).
+2. Merge the pieces of one digit: a 5's detached top bar or a 4 drawn in two
+   strokes overlap horizontally; a small piece joins its nearest neighbour.
+   Groups that nearly touch are offered to step 3 both joined and apart.
+3. Split touching digits: a blob much wider than a digit is tall is cut into
+   k parts along least-ink paths that bend round the strokes (dynamic
+   programming, not straight columns, since touching digits overlap), each
+   cut once supple and once stiff; the
+   classifier picks among the candidates (the one whose parts it reads most
+   confidently and that look most like digits, with priors from the width),
+   because a "0" and a touching "11" can have the same width.
+4. Each piece goes through the single-digit recipe (`frame_digit`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from digitlab.data.decode import load_grey
+from digitlab.preprocess.frame import frame_digit
+from digitlab.preprocess.ink import find_ink
+from digitlab.preprocess.pipeline import no_digit_reason
+from digitlab.read.box import Box
+from digitlab.read.cuts import bands
+from digitlab.read.cuts import cut as cut_group
+from digitlab.read.digitness import ONE_DIGIT, digitness
+
+# Lengths are shares of the line's height (the median height of its ink groups). Where each
+# number came from: "grid" = chosen on 200 synthetic lines (seeds 1-2), "grid-600" on 600
+# (seeds 1-4), "A/B" = kept after an A/B on seeds 3-4, "prior" = set by hand from what
+# handwriting looks like and not tuned. BENCHMARKS.md ("Reading") reports lines of other seeds.
+DIGIT_ASPECT = 0.6  # prior: a typical handwritten digit's width / height
+SPLIT_FROM = 0.75  # grid: consider splitting blobs at least this wide
+WIDTH_PRIOR = 1.0  # grid: log-probability penalty per digit of difference from the width's guess
+SPLIT_COST = 0.5  # grid: log-probability penalty per cut (half a digit still reads as some digit)
+ONE_WIDTH = 0.5  # grid: a "1" is about half as wide as other digits
+LIKENESS_WEIGHT = 0.25  # grid-600: weight of log digit-likeness beside the model's (0.2-0.3 read best)
+MIN_PART_HEIGHT = 0.55  # prior: a part of a split spans at least this much of the height
+JOIN_GAP = 0.1  # prior: groups closer than this may be one broken digit
+SHORT_JOIN_GAP = 0.3  # prior: ...or this, when one of them is shorter than MIN_PART_HEIGHT
+JOIN_WIDTH = 1.2  # prior: ...when together they are no wider than this
+CUT_BENDS = (0.05, 0.5)  # A/B: cost per diagonal step of a cut path, a supple one and a stiff one
+SPECK_HEIGHT = 0.3  # prior: groups shorter than this are dots, dashes and specks, not digits
+STACKED = 0.5  # prior: pieces overlapping this much of the narrower one's width are one digit's strokes
+SMALL_PIECE = 0.45  # prior: a piece shorter than this...
+SMALL_GAP = 0.15  # prior: ...this close to its neighbour...
+SMALL_UNION = 1.0  # prior: ...whose union is no wider than this, joins it
+ONE_WIDE = (0.35, SPLIT_FROM)  # prior: blob widths that look like one digit that is not a 1
+MAX_DIGITS_IN_BLOB = 8  # prior: the most touching digits one blob is cut into
+
+
+@dataclass
+class Reading:
+    """A number read from a picture: `text` and one `Prediction` (with `.box`) per digit."""
+
+    text: str
+    digits: list
+    warnings: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "digits": [d.to_dict() for d in self.digits],
+                "warnings": list(self.warnings)}
+
+
+def read_line(reader, image) -> Reading:
+    """Read every digit in `image` with `reader` (a `digitlab.read.reader.Reader`)."""
+    grey = load_grey(image)
+    ink = find_ink(grey)
+    reason = no_digit_reason(ink)
+    if reason:
+        return Reading("", [], [reason])
+    groups = merge_pieces(components(ink.mask))
+    height = float(np.median([g.height for g in groups]))
+    groups = [g for g in groups if g.height >= SPECK_HEIGHT * height]
+    digit_width = typical_width(groups, height)
+    pieces = []
+    for group, parts in join_close(groups, height):
+        pieces.extend(split_group(reader, ink, group, height, digit_width, parts))
+    inputs = [digit_input(reader, ink, piece) for piece in pieces]
+    boxes = [_original_box(piece, ink.scale, grey.shape) for piece in pieces]
+    digits = reader.predict_inputs(inputs, boxes=boxes) if inputs else []
+    warnings = [f"digit {i + 1} ({d.digit}) is unsure" for i, d in enumerate(digits) if d.status == "unsure"]
+    return Reading("".join(str(d.digit) for d in digits), digits, warnings)
+
+
+def components(mask: np.ndarray) -> list[Box]:
+    """One box per connected component of `mask` (H, W), 8-connected."""
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
+    return [Box(cols.start, rows.start, cols.stop, rows.stop, labels == index)
+            for index, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1)]
+
+
+def merge_pieces(boxes: list[Box]) -> list[Box]:
+    """Join components that belong to one digit; return groups sorted left to right."""
+    groups = sorted(boxes, key=lambda b: b.x0)
+    changed = True
+    while changed and len(groups) > 1:
+        changed = False
+        height = float(np.median([b.height for b in groups]))
+        for i in range(len(groups) - 1):
+            a, b = groups[i], groups[i + 1]
+            if _belong_together(a, b, height):
+                groups[i: i + 2] = [a.union(b)]
+                changed = True
+                break
+    return groups
+
+
+def _belong_together(a: Box, b: Box, height: float) -> bool:
+    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
+    if overlap >= STACKED * min(a.width, b.width):  # one above the other: strokes of one digit
+        return True
+    small = min(a.height, b.height) < SMALL_PIECE * height
+    return small and b.x0 - a.x1 < SMALL_GAP * height and a.union_width(b) < SMALL_UNION * height
+
+
+def typical_width(groups: list[Box], height: float) -> float:
+    """The line's usual digit width: the median of blobs shaped like one digit (not a 1).
+
+    With fewer than three such blobs the median says little (in "13" written
+    touching, the only blob is both digits), so a typical aspect is used.
+    """
+    lo, hi = ONE_WIDE
+    widths = [g.width for g in groups if lo * height <= g.width < hi * height]
+    return float(np.median(widths)) if len(widths) >= 3 else DIGIT_ASPECT * height
+
+
+def join_close(groups, height: float) -> list[tuple]:
+    """(group, parts) for each run of groups closer than `JOIN_GAP`: the union and its pieces.
+
+    A stroke broken beside its digit (a 4's stem drawn apart from its arm)
+    sits as close to it as two neighbouring digits may; `split_group` lets the
+    classifier choose between the union and the pieces. `parts` is None for a
+    group that stands alone.
+    """
+    out = []
+    for group in groups:
+        last = out[-1][0] if out else None
+        # a piece too short to be a digit on its own reaches further for its digit
+        short = last is not None and min(last.height, group.height) < MIN_PART_HEIGHT * height
+        if last is not None and group.x0 - last.x1 < (SHORT_JOIN_GAP if short else JOIN_GAP) * height and \
+                last.union_width(group) < JOIN_WIDTH * height:
+            joined, parts = out[-1]
+            out[-1] = (joined.union(group), (parts or [joined]) + [group])
+        else:
+            out.append((group, None))
+    return out
+
+
+def split_group(reader, ink, group: Box, height: float, digit_width: float, parts=None) -> list[Box]:
+    """`group` itself, or its parts when it is several touching digits.
+
+    Each candidate split (k parts, cut along curved paths) is scored by how
+    confidently the model reads the parts (sum of log-probabilities, plus
+    log digit-likeness), minus a penalty for straying from the count the
+    width suggests and a cost per cut. Every part must reach most of the
+    line's height: digits in one number are about equally tall, while half
+    of a slanted "1" or a 5's detached bar is not.
+    """
+    width = group.width
+    candidates = [[group]] + ([parts] if parts and _tall_enough(parts, height) else [])
+    if width < SPLIT_FROM * height:
+        return candidates[0] if len(candidates) == 1 else _best(reader, ink, candidates, width / digit_width)
+    guess = width / digit_width
+    seen = set()
+    for k in range(2, min(MAX_DIGITS_IN_BLOB, round(guess) + 1) + 1):
+        for cut_bands, bend in itertools.product(bands(width, k), CUT_BENDS):
+            cut = cut_group(group, cut_bands, ink.ink, bend)
+            key = tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in cut)
+            if len(cut) == k and _tall_enough(cut, height) and key not in seen:
+                seen.add(key)
+                candidates.append(cut)
+    return _best(reader, ink, candidates, guess)
+
+
+def _tall_enough(pieces: list[Box], height: float) -> bool:
+    return all(p.height >= MIN_PART_HEIGHT * height for p in pieces)
+
+
+def _best(reader, ink, candidates: list[list[Box]], guess: float) -> list[Box]:
+    """The candidate split that reads best, with priors on the width and per cut.
+
+    `guess` is the group's width in typical digit widths; a candidate's
+    parts should fill it, a "1" counting as `ONE_WIDTH` of a digit.
+    """
+    scores, widths = _scores(reader, ink, candidates)
+    counts = np.array([len(c) for c in candidates])
+    scores = scores - WIDTH_PRIOR * np.abs(widths - guess) - SPLIT_COST * (counts - 1)
+    return candidates[int(np.argmax(scores))]
+
+
+def _scores(reader, ink, candidates) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's score and expected width (in digit widths), from one model call.
+
+    The score sums log max-probability and log digit-likeness over the parts.
+
+    The model's own probabilities, not the calibrated ones: a temperature
+    below 1 (the default CNN's is 0.43) pushes nearly every part to 1.00
+    and hides how much better one cut reads than another. Half a "0" can
+    read as a confident "6"; it does not look like a handwritten digit,
+    which is what the digit-likeness term catches. It asks the one-digit
+    detector (`ONE_DIGIT`), trained on touching pairs too, because a "4"
+    with a "1" touching it also reads as a confident "4" (on 600 check
+    lines, seeds 10-12: 95.2% -> 96.3% of numbers right, "too few digits"
+    16 -> 7).
+    """
+    inputs = np.stack([digit_input(reader, ink, p) for parts in candidates for p in parts])
+    proba = reader.raw_proba(inputs)
+    per_part = np.log(np.clip(proba.max(axis=1), 1e-12, None))
+    looks_like = digitness(inputs, ONE_DIGIT) if reader.check_digitness else None
+    if looks_like is not None:
+        per_part += LIKENESS_WEIGHT * np.log(np.clip(looks_like, 1e-6, None))
+    owner = np.repeat(np.arange(len(candidates)), [len(c) for c in candidates])
+    is_one = np.array(reader.classes)[proba.argmax(axis=1)] == 1
+    widths = np.where(is_one, ONE_WIDTH, 1.0)
+    return (np.bincount(owner, weights=per_part, minlength=len(candidates)),
+            np.bincount(owner, weights=widths, minlength=len(candidates)))
+
+
+def digit_input(reader, ink, piece: Box) -> np.ndarray:
+    """The model input for one piece: its own ink only, framed like MNIST."""
+    own = piece.crop(piece.own)
+    # the crop stops at the piece's box, so a cut piece never reaches into its neighbour
+    near = ndimage.binary_dilation(own, iterations=2)
+    return frame_digit(piece.crop(ink.ink) * near, own, reader.shape, deskew=reader.deskew)
+
+
+def _original_box(piece: Box, scale: float, shape) -> tuple[int, int, int, int]:
+    """The piece's bounds in the original picture's pixels (x0, y0, x1, y1), clipped to it."""
+    return (int(piece.x0 * scale), int(piece.y0 * scale), min(shape[1], int(np.ceil(piece.x1 * scale))),
+            min(shape[0], int(np.ceil(piece.y1 * scale))))
