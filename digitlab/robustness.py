@@ -33,7 +33,7 @@ N_EXAMPLES = 10  # digits shown per corruption in the report: one of each class
 
 def load_reader(model, trust: bool = False):
     """A `Reader` for a model file, run folder or shipped name; refuses models not for 28x28 images."""
-    from digitlab.predict import Reader
+    from digitlab.read.reader import Reader
 
     reader = Reader.load(model, trust=trust)
     if tuple(reader.shape) != (28, 28):

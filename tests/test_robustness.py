@@ -116,7 +116,7 @@ def test_table_report_and_folders(capsys, tmp_path, tiny_model, mnist_dir, folde
 
 
 def test_folders_score_through_the_reading_path(capsys, tiny_model, mnist_dir, folders):
-    from digitlab.predict import Reader
+    from digitlab.read.reader import Reader
 
     code, out, _ = robustness(capsys, tiny_model, "--n", 20, "--corruptions", "bar", "--data-dir",
                               mnist_dir, "--data", *folders, "--json")
@@ -135,7 +135,7 @@ def test_folders_score_through_the_reading_path(capsys, tiny_model, mnist_dir, f
 def test_shipped_names_torch_trained_files_and_ensembles(capsys, tmp_path, model, tiny_model,
                                                          mnist_dir):
     if model == "ensemble":
-        from digitlab.ensemble import EnsembleClassifier
+        from digitlab.models.ensemble import EnsembleClassifier
 
         members = [load_model(tiny_model)[0], load_model(tiny_model)[0]]
         model = save_model(EnsembleClassifier.from_fitted(members), tmp_path / "ens.npz",
