@@ -260,11 +260,11 @@ def affine(images, severity, rng):
 
 def elastic(images, severity, rng):
     """Simard et al. (2003): displace each pixel by a field of U(-1, 1) noise smoothed with a
-    Gaussian of sigma 4 px, scaled to a root-mean-square length of 1.5 / 2 / 2.5 px."""
+    Gaussian of sigma 4 px, scaled to a root-mean-square length of 1.2 / 1.6 / 2 px."""
     x = _float(images)
     field = ndimage.gaussian_filter(rng.uniform(-1, 1, (2, *x.shape)), (0, 0, 4, 4))  # (2, n, H, W)
     rms = np.sqrt((field**2).sum(0).mean(axis=(1, 2), keepdims=True))
-    dr, dc = field * _pick(severity, (1.5, 2.0, 2.5)) / np.maximum(rms, 1e-9)
+    dr, dc = field * _pick(severity, (1.2, 1.6, 2.0)) / np.maximum(rms, 1e-9)
     rows, cols = _grid(len(x))
     return _uint8(_sample(x, rows + dr, cols + dc))
 
@@ -310,9 +310,9 @@ def spots(images, severity, rng):
 
 
 def bar(images, severity, rng):
-    """A fold, tape or glare: a paper-coloured band 2 / 3 / 4 px wide across the image, at a random
+    """A fold, tape or glare: a paper-coloured band 2 / 2.5 / 3 px wide across the image, at a random
     angle, passing within 6 px of the centre."""
-    n, width = len(images), _pick(severity, (2, 3, 4))
+    n, width = len(images), _pick(severity, (2, 2.5, 3))
     rows, cols = _grid(n)
     angle = rng.uniform(0, np.pi, (n, 1, 1))
     d = np.abs(rows * np.cos(angle) - cols * np.sin(angle) - rng.uniform(-6, 6, (n, 1, 1)))
