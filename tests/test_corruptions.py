@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from digitlab import corruptions as C
+from digitlab.evaluate import corruptions as C
 
 NAMES = list(C.CORRUPTIONS)
 images_28 = st.integers(0, 3).flatmap(  # 0: an empty batch is a batch too

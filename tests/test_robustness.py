@@ -86,7 +86,7 @@ def test_json_figures_match_an_independent_computation(capsys, tiny_model, mnist
 
 
 def test_a_figure_does_not_depend_on_which_others_are_measured(tiny_model, mnist):
-    from digitlab.robustness import score_suite
+    from digitlab.evaluate.robustness import score_suite
 
     model, _ = load_model(tiny_model)
     sample = stratified_subsample(mnist.test, 60, seed=0)

@@ -7,7 +7,7 @@ from pathlib import Path
 from digitlab.cli.common import int_list, print_json
 from digitlab.errors import DigitlabError
 
-# digitlab.corruptions (numpy, scipy) is imported only when the command runs: every command's
+# digitlab.evaluate.corruptions (numpy, scipy) is imported only when the command runs: every command's
 # parser is built at start-up, and `digitlab --help` should not pay for scipy.
 
 
@@ -43,7 +43,7 @@ def _names(text: str) -> list[str]:
 
 
 def run(model, data, output, json, n, seed, severities, corruptions, data_dir, trust):
-    from digitlab.robustness import report_card
+    from digitlab.evaluate.robustness import report_card
 
     if output is not None and Path(output).is_dir():  # found before minutes of scoring, not after
         raise DigitlabError(f"{output}: is a folder; -o takes the report's file name")

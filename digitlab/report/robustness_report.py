@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from digitlab.corruptions import CORRUPTIONS, HELD_OUT
+from digitlab.evaluate.corruptions import CORRUPTIONS, HELD_OUT
 from digitlab.report import robustness_figures as figs
 from digitlab.report.html import figure, kpis, page, paragraph, section, table
 

@@ -19,7 +19,7 @@ leaves out the same ones). The rest (noise, gaussian blur, brightness, low contr
 shadow, stripes and grid, whose ruled and squared paper that preset trains on, thin and
 thick pens, affine, elastic, perspective, spots, bar) may be trained on; reports give the
 held-out mean on its own, so a model that learnt only the trainable ones shows it.
-Imports: numpy and scipy only, so the module can move (into `digitlab/evaluate/`) on its own.
+Imports: numpy and scipy only, so the suite can be used (or moved) on its own.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
     card = score_suite(reader.model, test.images, test.labels, seed=0)
     card["clean"], card["mean"], card["families"], card["corruptions"]["fog"]["accuracy"]
 
-MNIST-test corruptions (see `digitlab.corruptions`) are applied to the 28x28
+MNIST-test corruptions (see `digitlab.evaluate.corruptions`) are applied to the 28x28
 images and fed to the raw model (`model.predict(to_features(x))`): this
 measures the model, not the reading path. Labelled folders of real pictures
 go through the product's reading path, `Reader.predict_files`, exactly as
@@ -23,9 +23,16 @@ from pathlib import Path
 
 import numpy as np
 
-from digitlab.corruptions import CORRUPTIONS, FAMILIES, FAMILY_OF, HELD_OUT, SEVERITIES, corrupt
 from digitlab.data import load_dataset, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
+from digitlab.evaluate.corruptions import (
+    CORRUPTIONS,
+    FAMILIES,
+    FAMILY_OF,
+    HELD_OUT,
+    SEVERITIES,
+    corrupt,
+)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 N_EXAMPLES = 10  # digits shown per corruption in the report: one of each class
