@@ -31,6 +31,7 @@ COMMANDS = (  # in the order --help lists them
     "export",
     "ensemble",
     "kaggle",
+    "robustness",
 )
 
 # optional dependencies -> the pyproject extra that installs them

@@ -7,4 +7,6 @@
     sweeps.py       the classic sweeps: k-NN's k, hidden width, depth
     conclusions.py  the sentences a comparison's numbers support
     kaggle.py       Digit Recognizer: train.csv/test.csv in, submission.csv out
+    corruptions.py  damaged digits: 21 label-preserving corruptions at three severities
+    robustness.py   a model's accuracy under those corruptions and on labelled real folders
 """
