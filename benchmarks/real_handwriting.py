@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import real_lines
-from labelled_folder import labelled_files, read_all, summary
 
+from digitlab.data.labelled import labelled_files
+from digitlab.evaluate.reading import score_files
 from digitlab.read.reader import Reader, shipped_model_names
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "handwriting-dev"
@@ -54,13 +55,13 @@ def digit_table(readers, folders, limit, seed):
     print("| set | model | n | accuracy | \"no digit\" | \"unsure\" | accuracy when \"ok\" | top confusions (true->read) | s |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
     for folder in folders:
-        paths, labels = labelled_files(folder)
-        if limit and limit < len(paths):
-            pick = np.sort(np.random.default_rng(seed).choice(len(paths), limit, replace=False))
-            paths, labels = [paths[i] for i in pick], labels[pick]
+        files = labelled_files(folder)
+        if limit and limit < len(files):
+            pick = np.sort(np.random.default_rng(seed).choice(len(files), limit, replace=False))
+            files = [files[i] for i in pick]
         for reader in readers:
             start = time.perf_counter()
-            s = summary(labels, *read_all(reader, paths))
+            s = score_files(reader, files)
             print(f"| {Path(folder).name} | {reader.name} | {s['n']} | {s['accuracy']:.2%} | {s['no_digit']:.2%} | "
                   f"{s['unsure']:.2%} | {s['ok_accuracy']:.2%} | {', '.join(s['confusions'])} | "
                   f"{time.perf_counter() - start:.0f} |", flush=True)

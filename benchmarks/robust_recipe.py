@@ -108,9 +108,9 @@ def train(spec: str, X, y, epochs: int, seed: int, device):
     import torch
 
     from digitlab.torch_engine.build import build_module
+    from digitlab.torch_engine.estimator import TorchNetClassifier
     from digitlab.torch_engine.fit import train_config
     from digitlab.torch_engine.loop import train_module
-    from digitlab.torch_engine.estimator import TorchNetClassifier
 
     model, augment = parse_recipe(spec)
     est = TorchNetClassifier(**model, **SETTINGS, max_iter=epochs, random_state=seed)

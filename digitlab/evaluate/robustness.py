@@ -16,7 +16,6 @@ change when other corruptions or severities are added or left out.
 
 from __future__ import annotations
 
-import csv
 import time
 import zlib
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.data import load_dataset, stratified_subsample, to_features
+from digitlab.data.labelled import labelled_files
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.corruptions import (
     CORRUPTIONS,
@@ -33,8 +33,8 @@ from digitlab.evaluate.corruptions import (
     SEVERITIES,
     corrupt,
 )
+from digitlab.evaluate.reading import score_files
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 N_EXAMPLES = 10  # digits shown per corruption in the report: one of each class
 
 
@@ -59,7 +59,7 @@ def load_mnist_test(data_dir=None, n: int = 500, seed: int = 0):
 def report_card(model, folders=(), n: int = 500, seed: int = 0, severities=SEVERITIES, names=None,
                 data_dir=None, trust: bool = False, examples: bool = False) -> dict:
     """Everything `digitlab robustness` reports: `score_suite`'s card, plus "model", "dataset",
-    "n", "seed", "severities", "folders" (one `score_folder` dict per folder) and "seconds" (the
+    "n", "seed", "severities", "folders" (one `evaluate.reading.score_files` dict per folder) and "seconds" (the
     wall-clock time spent scoring).
 
     Every input (the model, each folder and its labels, MNIST) is checked before any scoring.
@@ -70,7 +70,7 @@ def report_card(model, folders=(), n: int = 500, seed: int = 0, severities=SEVER
     test = load_mnist_test(data_dir, n=n, seed=seed)
     start = time.perf_counter()
     card = score_suite(reader.model, test.images, test.labels, names, severities, seed, examples)
-    folders = [score_folder(reader, files, name) for name, files in labelled]
+    folders = [score_files(reader, files, name) for name, files in labelled]
     return {"model": reader.name, "dataset": "mnist test", "n": len(test), "seed": seed,
             "severities": list(severities), **card, "folders": folders,
             "seconds": time.perf_counter() - start}
@@ -153,55 +153,3 @@ def summarise(rows: dict) -> dict:
 def _example_index(labels: np.ndarray) -> np.ndarray:
     """The first image of each class present, in class order: the digits the report shows."""
     return np.array([np.flatnonzero(labels == c)[0] for c in np.unique(labels)][:N_EXAMPLES])
-
-
-# -- labelled folders of real pictures, through the reading path ---------------------------
-
-
-def labelled_files(folder) -> list[tuple[str, int]]:
-    """(path, label) for a folder with sub-folders 0-9, or with a labels.csv of `file,label`."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DigitlabError(f"{folder}: no such folder")
-    if (folder / "labels.csv").is_file():
-        return _from_csv(folder)
-    files = [(str(p), int(sub.name)) for sub in sorted(folder.iterdir())
-             if sub.is_dir() and sub.name in tuple("0123456789")
-             for p in sorted(sub.rglob("*")) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
-    if not files:
-        raise DigitlabError(f"{folder}: no labelled images (expected sub-folders 0-9 of images, "
-                            "or a labels.csv of file,label)")
-    return files
-
-
-def _from_csv(folder: Path) -> list[tuple[str, int]]:
-    path = folder / "labels.csv"
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or not {"file", "label"} <= set(rows[0]):
-        raise DigitlabError(f"{path}: expected a header line 'file,label' and one row per image")
-    out = []
-    for i, row in enumerate(rows, start=2):
-        label = (row["label"] or "").strip()
-        if label not in tuple("0123456789"):
-            raise DigitlabError(f"{path}: line {i}: label must be a digit 0-9, got {label!r}")
-        out.append((str(folder / row["file"]), int(label)))
-    return out
-
-
-def score_folder(reader, files: list[tuple[str, int]], name: str = "") -> dict:
-    """Accuracy of the reading path on labelled files, as `digitlab predict` reads them.
-
-    A picture read as "no digit", or that cannot be read, counts as wrong; "unsure" answers count
-    by their digit (their share is reported beside).
-    """
-    labels = dict(files)
-    right = 0
-    counts = {"ok": 0, "unsure": 0, "no digit": 0, "error": 0}
-    for path, p in reader.predict_files([f for f, _ in files]):
-        status = "error" if isinstance(p, DigitlabError) else p.status
-        counts[status] += 1
-        right += status != "error" and p.digit == labels[path]
-    n = len(files)
-    return {"folder": name, "n": n, "accuracy": right / n, "unsure": counts["unsure"] / n,
-            "no_digit": counts["no digit"] / n, "unreadable": counts["error"] / n}
