@@ -1,6 +1,6 @@
 """The learners' TensorFlow lab on `mnist-lab20`, through digitlab and as they write it.
 
-    python benchmarks/keras_lab20.py --data-dir /work/shared/data/mnist
+    python benchmarks/keras_lab20.py --data-dir ../shared/data/mnist
 
 Trains, on the lab's 5000 x 20x20 MNIST subset (500 per digit):
   * `seed-keras-25-15` with the keras engine (Dense 25 relu, 15 relu, 10 linear; Adam 1e-3; 40 epochs),

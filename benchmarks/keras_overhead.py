@@ -1,6 +1,6 @@
 """The keras engine's cost over a plain Keras script, the same network and data, in one process.
 
-    python benchmarks/keras_overhead.py --data-dir /work/shared/data/mnist --epochs 10 --repeats 2
+    python benchmarks/keras_overhead.py --data-dir ../shared/data/mnist --epochs 10 --repeats 2
 
 Fits `seed-keras-25-15` (digitlab's keras engine) and the lab's plain Keras script on
 `mnist-lab20`, alternating, and prints wall and CPU seconds per fit and their ratio. CPU

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/reading_digitness.py --data-dir ../shared/data/mnist
 
-A small CNN (see digitlab/preprocess/digitness.py for the layers) learns to
+A small CNN (see digitlab/read/digitness.py for the layers) learns to
 tell MNIST-style digits from things a digit model should not read, all after
 the same preprocessing the reader applies.
 
@@ -300,7 +300,7 @@ def main():
                        f"--epochs {args.epochs} --seed {args.seed} --channels {args.channels}"
                        f"{f' --more-photos {args.more_photos}' if args.more_photos else ''}"
                        f"{f' --pen-digits {args.pen_digits}' if args.pen_digits else ''}"
-                       f"{f' --touching-pairs --out digitlab/preprocess/{Path(args.out).name}' if args.touching_pairs else ''}",
+                       f"{f' --touching-pairs --out digitlab/read/{Path(args.out).name}' if args.touching_pairs else ''}",
             "positives": len(positive), "negatives": len(negative), "threshold": threshold,
             "validation_rejected": float(np.mean(other < threshold)),
             "seconds": round(time.perf_counter() - start)}
