@@ -2,7 +2,7 @@
 
     python benchmarks/ensemble.py --data-dir ../shared/data/mnist                       # the shipped models
     python benchmarks/ensemble.py --data-dir ../shared/data/mnist \\
-        --members torch-cnn-32-64-affine runs/cnn-seed1 runs/cnn-seed2
+        --members torch-cnn-64-128-robust runs/cnn-seed1 runs/cnn-seed2
 
 Each member (a shipped name, a model file or a run folder) predicts the 10,000
 test images once per view (the original, then `--shifts/--angles/--scales` as

@@ -20,7 +20,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunk", type=int, default=256, help="images per forward pass")
     parser.add_argument("--n", type=int, default=3000, help="images to predict (random pixels)")
-    parser.add_argument("--model", default="torch-cnn-32-64-affine", help="a shipped model's name")
+    parser.add_argument("--model", default="torch-cnn-64-128-robust", help="a shipped model's name")
     args = parser.parse_args()
     model, _ = pretrained.load_pretrained(args.model)
     X = np.random.default_rng(0).random((args.n, 1, 28, 28), dtype=np.float32)

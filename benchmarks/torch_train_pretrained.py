@@ -64,6 +64,8 @@ def main(argv=None) -> int:
                         help="where the model and its card go (default: inside the package, digitlab/pretrained)")
     parser.add_argument("--data-dir", default="../shared/data/mnist")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--trained-on", default=None,
+                        help="the machine a --from-run run trained on, when not this one (goes on the card)")
     args = parser.parse_args(argv)
     data = load_dataset("mnist", data_dir=args.data_dir)
     X_test, y_test = to_features(data.test.images), data.test.labels
@@ -100,8 +102,8 @@ def main(argv=None) -> int:
         "epochs": len(model.history_) if getattr(model, "history_", None) else None,
         "data_sha256": {f: sha256(Path(args.data_dir) / f) for f in MNIST_FILES},
         "command": command, "params": {k: v for k, v in model.get_params().items() if k != "checkpoint"},
-        "machine": f"{platform.machine()} {os.cpu_count()}-core CPU, {platform.system()}, "
-                   f"torch {_torch_version()}, load average {os.getloadavg()[0]:.1f} at the end",
+        "machine": args.trained_on or f"{platform.machine()} {os.cpu_count()}-core CPU, {platform.system()}, "
+                                      f"torch {_torch_version()}, load average {os.getloadavg()[0]:.1f} at the end",
         "trained": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "history": getattr(model, "history_", []),
     }

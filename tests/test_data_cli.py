@@ -125,7 +125,7 @@ def _bad_sources(tmp_path):
         (csv, "bad.csv line 2: 4 values, expected 5"),
         (npz, "bad.npz: needs arrays 'images' and 'labels'"),
         (idx, "train-images-idx3-ubyte: truncated"),
-        (images, "x.jpg: cannot read image"),
+        (images, "x.jpg: not an image Pillow can read"),
     ]
 
 

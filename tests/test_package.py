@@ -60,10 +60,12 @@ def test_every_command_has_help(capsys):
         assert "usage: digitlab" in capsys.readouterr().out
 
 
-def test_shipped_weights_stay_under_5_mb():
+def test_shipped_weights_stay_under_8_mb():
+    """A small install: three models and two detectors. The default grew to 4 MB (64-128 channels) to read
+    real scans and damaged digits; a model that would push past 8 MB should not ship in the package."""
     from pathlib import Path
 
     import digitlab
 
     package = Path(digitlab.__file__).parent
-    assert sum(p.stat().st_size for p in package.rglob("*.npz")) < 5_000_000
+    assert sum(p.stat().st_size for p in package.rglob("*.npz")) < 8_000_000

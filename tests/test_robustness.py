@@ -131,7 +131,7 @@ def test_folders_score_through_the_reading_path(capsys, tiny_model, mnist_dir, f
     assert by_folder["classes"]["accuracy"] == pytest.approx(expected)  # the same pictures
 
 
-@pytest.mark.parametrize("model", ["numpy-mlp-512", "torch-cnn-32-64-affine", "ensemble"])
+@pytest.mark.parametrize("model", ["numpy-mlp-512", "torch-cnn-64-128-robust", "ensemble"])
 def test_shipped_names_torch_trained_files_and_ensembles(capsys, tmp_path, model, tiny_model,
                                                          mnist_dir):
     if model == "ensemble":

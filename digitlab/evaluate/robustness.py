@@ -1,6 +1,6 @@
 """A model's report card on damaged digits: accuracy under the corruption suite and on real folders.
 
-    reader = load_reader("torch-cnn-32-64-affine")        # any model file, run folder or shipped name
+    reader = load_reader("torch-cnn-64-128-robust")        # any model file, run folder or shipped name
     test = load_mnist_test(data_dir, n=2000, seed=0)      # a stratified sample of MNIST test
     card = score_suite(reader.model, test.images, test.labels, seed=0)
     card["clean"], card["mean"], card["families"], card["corruptions"]["fog"]["accuracy"]

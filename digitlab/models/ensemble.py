@@ -7,7 +7,7 @@ every member's arrays under "member<i>." (or "estimator.") beside the JSON that
 rebuilds it, pickle-free like any other model file. So `digitlab evaluate`,
 `predict`, `read` and `serve` take an ensemble file wherever they take a model:
 
-    digitlab ensemble torch-cnn-32-64-affine seed1.npz seed2.npz --tta -o ens.npz
+    digitlab ensemble torch-cnn-64-128-robust seed1.npz seed2.npz --tta -o ens.npz
     digitlab evaluate ens.npz --dataset mnist
 """
 
