@@ -1,6 +1,6 @@
 """Lines of real (USPS) handwritten digits on synthetic paper, two ways, for `Reader.read_number`.
 
-`photo_line` is the project's own recipe (reading_synth.line: photo-style
+`photo_line` is the project's own recipe (digitlab.data.synth.line: photo-style
 paper, lighting, JPEG, 8 degrees of rotation, a quarter of the gaps
 touching), fed USPS digits re-framed the MNIST way so its sizes mean the same.
 
@@ -18,9 +18,10 @@ Both take 16x16 uint8 digits (white on black, USPS's originals) and a
 from __future__ import annotations
 
 import numpy as np
-import reading_synth as synth
 from PIL import Image
 from scipy import ndimage
+
+from digitlab.data import synth
 
 
 def mnist_frame(digit16: np.ndarray) -> np.ndarray:
@@ -38,7 +39,7 @@ def mnist_frame(digit16: np.ndarray) -> np.ndarray:
 
 
 def photo_line(digits16, rng) -> np.ndarray:
-    """The project's line recipe (reading_synth.line) on USPS digits."""
+    """The project's line recipe (digitlab.data.synth.line) on USPS digits."""
     return synth.line([mnist_frame(d) for d in digits16], rng, touching=0.25)
 
 
@@ -98,4 +99,4 @@ def _ruled_scan(alpha: np.ndarray, height: int, rng) -> np.ndarray:
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-GENERATORS = {"photo (reading_synth.line)": photo_line, "scan (ruled form, packed, slanted)": scan_line}
+GENERATORS = {"photo (digitlab.data.synth.line)": photo_line, "scan (ruled form, packed, slanted)": scan_line}
