@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from digitlab.errors import DigitlabError
 from digitlab.nn import architecture as A
@@ -41,6 +42,10 @@ class TrainSettings:
     tol: float = 1e-4
     augment: int = 0
     verbose: bool = False
+    # BLAS threads while training (None: leave BLAS as it is). One, because a batch's products are too
+    # small to share: waking OpenBLAS's pool costs more than it saves, and beside other jobs its threads
+    # are descheduled and every product waits for them (an MLP epoch 10-40x slower; BENCHMARKS.md)
+    blas_threads: int | None = 1
 
 
 def train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: TrainSettings,
@@ -50,9 +55,10 @@ def train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Trai
     `val` is (X_val, y_val) or None. With early stopping the weights of the
     best epoch (lowest validation loss, else training loss) are restored.
     A loss that is not finite stops training with a DigitlabError.
+    The BLAS thread limit (`s.blas_threads`) is process-wide while it lasts and restored on return.
     """
     # overflow on the way to a NaN loss is reported once, as a DigitlabError, not as numpy warnings
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), threadpool_limits(limits=s.blas_threads, user_api="blas"):
         return _train(net, X, y, val, s, rng)
 
 
