@@ -125,3 +125,33 @@ def test_random_shift_moves_whole_images_and_keeps_ink():
     shifts = {tuple(np.argwhere(img[0])[0] - 3) for img in out}
     assert shifts <= {(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)} and len(shifts) > 5
     assert x.sum() == 200  # the caller's array is untouched
+
+
+def test_inference_writes_nothing_on_the_layers():
+    """Re-entrant inference: out of training a forward pass leaves every layer as it was, so threads
+    can share one network (the web app does); in training it keeps what backward needs."""
+    import threading
+
+    arch = {"input_shape": [1, 8, 8], "layers": [
+        {"type": "conv2d", "filters": 3, "kernel_size": 3, "padding": 1}, {"type": "batchnorm"},
+        {"type": "relu"}, {"type": "maxpool2d"}, {"type": "flatten"}, {"type": "dropout", "rate": 0.5},
+        {"type": "dense", "units": 5}, {"type": "tanh"}, {"type": "dense", "units": 3}, {"type": "softmax"}]}
+    net = Network(arch)
+    x = np.random.default_rng(0).random((4, 1, 8, 8)).astype(np.float32)
+    before = [set(vars(layer)) for layer in net.layers]
+    expected = net.forward(x)
+    assert [set(vars(layer)) for layer in net.layers] == before
+    results = [None] * 8
+
+    def predict(i):
+        results[i] = net.forward(x[i % 4:i % 4 + 1])
+
+    threads = [threading.Thread(target=predict, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, got in enumerate(results):
+        np.testing.assert_allclose(got, expected[i % 4:i % 4 + 1], rtol=1e-6, atol=1e-7)
+    net.forward(x, training=True)
+    assert any(set(vars(layer)) != seen for layer, seen in zip(net.layers, before))
