@@ -11,7 +11,7 @@ from digitlab.data import synth
 from digitlab.read.calibration import Calibration
 from digitlab.read.cuts import cut, least_ink_path
 from digitlab.read.reader import Reader
-from digitlab.read.segment import components, join_close, merge_pieces
+from digitlab.read.segment import _best, components, join_close, merge_pieces, split_group
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +144,55 @@ def test_stacked_pieces_merge_and_neighbours_do_not():
     mask[5:35, 40:52] = True  # the next digit
     groups = merge_pieces(components(mask))
     assert [(g.x0, g.x1) for g in groups] == [(5, 20), (40, 52)]
+
+
+class FirstReadsPoorly:
+    """A stand-in reader: the first input of each call reads as `digit` with p=`first`, the rest with p=`rest`.
+
+    `_best` and `split_group` put the whole blob first, so this is a model
+    that reads the blob unsurely and its parts surely, as the shipped CNN
+    reads a bold "1" written a hair from another "1" (0.34 whole, 0.74 each)."""
+
+    shape, deskew, check_digitness, classes = (28, 28), False, list(range(10)), list(range(10))
+
+    def __init__(self, digit, first, rest):
+        self.digit, self.first, self.rest = digit, first, rest
+
+    def raw_proba(self, inputs):
+        sure = np.r_[self.first, np.full(len(inputs) - 1, self.rest)][:, None]
+        proba = np.repeat((1 - sure) / 9, 10, axis=1)  # the doubt spread over the other nine
+        proba[:, self.digit] = sure[:, 0]
+        return proba
+
+
+def _ink(mask):
+    from digitlab.preprocess.ink import find_ink
+
+    return find_ink(np.where(mask, 0.1, 0.95).astype(np.float32))
+
+
+def test_pieces_with_a_gap_pay_no_cut_cost():
+    """Two 1s a hair apart read surely as two: the pieces are not a cut, so no half-digit penalty
+    (charged as a cut, the bold union won: scan line "11" read "1")."""
+    mask = np.zeros((50, 40), bool)
+    mask[8:42, 10:14] = True
+    mask[8:42, 16:21] = True
+    ink = _ink(mask)
+    a, b = sorted(components(ink.mask), key=lambda p: p.x0)
+    whole = a.union(b)
+    reader = FirstReadsPoorly(1, first=0.34, rest=0.74)
+    guess = whole.width / (0.6 * whole.height)
+    assert _best(reader, ink, [[whole], [a, b]], guess, cuts=[0, 0]) == [a, b]
+
+
+def test_a_blob_narrower_than_two_digits_is_still_offered_cuts():
+    """A narrow digit touching a "1" is 0.7 of the height wide; a blob that narrow is offered cuts too."""
+    mask = np.zeros((60, 60), bool)
+    mask[10:50, 10:14] = True  # a "1"...
+    mask[28:31, 14:20] = True  # ...touching, by a thin stroke, ...
+    mask[10:50, 20:23] = mask[10:50, 35:38] = mask[28:31, 20:38] = True  # ...a narrow "4"-like digit
+    ink = _ink(mask)
+    (blob,) = merge_pieces(components(ink.mask))
+    assert blob.width < 0.75 * blob.height
+    parts = split_group(FirstReadsPoorly(4, first=0.2, rest=0.99), ink, blob, blob.height, 0.6 * blob.height)
+    assert len(parts) == 2
