@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from digitlab.evaluate import corruptions as C
+from digitlab.evaluate import warps as W
 
 NAMES = list(C.CORRUPTIONS)
 images_28 = st.integers(0, 3).flatmap(  # 0: an empty batch is a batch too
@@ -134,7 +135,7 @@ def test_geometry_keeps_a_blank_image_blank_and_the_homography_of_fixed_corners_
     for name in C.FAMILIES["geometry"]:
         assert not C.corrupt(blank, name, 3, np.random.default_rng(0)).any()
     corners = np.array([[[-14, -14], [-14, 14], [14, 14], [14, -14]]], np.float64)
-    assert np.allclose(C._homography(corners, corners), np.eye(3), atol=1e-9)
+    assert np.allclose(W._homography(corners, corners), np.eye(3), atol=1e-9)
 
 
 def test_affine_keeps_the_ink_centred_and_roughly_its_amount(digit_batch):
