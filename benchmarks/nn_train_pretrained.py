@@ -1,9 +1,9 @@
-"""Train a numpy-engine model on all of MNIST's train split and ship it in digitlab/pretrained/.
+"""Train a numpy-engine model on all of MNIST's train split and ship it in digitlab/models/pretrained/.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/nn_train_pretrained.py --preset mlp-512 \
         --data-dir ../shared/data/mnist --seed 0
 
-Writes digitlab/pretrained/<name>.npz (a digitlab model file) and <name>.json,
+Writes digitlab/models/pretrained/<name>.npz (a digitlab model file) and <name>.json,
 its card: test accuracy, the sha256 of the four MNIST files, this exact
 command, the seed, the training time and the machine.
 """
@@ -56,7 +56,7 @@ def sha256(path: Path) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="mlp-512")
-    parser.add_argument("--name", default=None, help="file name in digitlab/pretrained (default numpy-<preset>)")
+    parser.add_argument("--name", default=None, help="file name in digitlab/models/pretrained (default numpy-<preset>)")
     parser.add_argument("--data-dir", default="../shared/data/mnist")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

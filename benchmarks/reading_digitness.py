@@ -9,7 +9,7 @@ the same preprocessing the reader applies.
 Positives: MNIST train[:20000], plus synthetic photos of train[20000:23000]
 after `prepare`.
 
-Negatives, each made differently from the benchmark's (reading_synth.py):
+Negatives, each made differently from the benchmark's (digitlab.data.synth):
 - letters A-Z a-z from the Liberation fonts and DejaVu Serif/Math, with random
   stroke width, rotation, shear and aspect; half of them as photos. Every
   DejaVu Sans face (the benchmark's font, its Mono, Condensed, Bold...) is held

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/reading_lines.py --data-dir ../shared/data/mnist --n 300
 
 Each line is 2-8 MNIST *test* digits (test[5000:]) on one photo (see
-reading_synth.py), with varied spacing; a quarter of the gaps are touching.
+digitlab.data.synth), with varied spacing; a quarter of the gaps are touching.
 A line counts as right only when the whole number is right.
 """
 

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/reading_photos.py --data-dir ../shared/data/mnist --n 1000 --others 200
 
 Renders MNIST *test* digits (test[5000:], the half not used to fit the
-calibration) as synthetic photos (see reading_synth.py) and compares the
+calibration) as synthetic photos (see digitlab.data.synth) and compares the
 model's accuracy on them with the same model on the clean 28x28 originals.
 Then blank pages, noise, letters and scribbles: how many get "no digit" or
 "unsure". Prints a markdown report.

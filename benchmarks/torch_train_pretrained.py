@@ -1,4 +1,4 @@
-"""Train a network with the torch engine and ship it in digitlab/pretrained/ as a numpy-engine model.
+"""Train a network with the torch engine and ship it in digitlab/models/pretrained/ as a numpy-engine model.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/torch_train_pretrained.py --preset cnn-fast-affine \
         --data-dir ../shared/data/mnist --seed 0
@@ -59,9 +59,9 @@ def main(argv=None) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--preset", choices=sorted(PRESETS))
     source.add_argument("--from-run", help="a run folder of `digitlab train --engine torch`")
-    parser.add_argument("--name", default=None, help="file name in digitlab/pretrained (default torch-<preset>)")
+    parser.add_argument("--name", default=None, help="file name in digitlab/models/pretrained (default torch-<preset>)")
     parser.add_argument("--out-dir", default=str(PRETRAINED),
-                        help="where the model and its card go (default: inside the package, digitlab/pretrained)")
+                        help="where the model and its card go (default: inside the package, digitlab/models/pretrained)")
     parser.add_argument("--data-dir", default="../shared/data/mnist")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--trained-on", default=None,

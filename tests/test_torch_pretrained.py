@@ -1,4 +1,4 @@
-"""The torch-trained models shipped in digitlab/pretrained: numpy-engine files whose cards tell the truth."""
+"""The torch-trained models shipped in digitlab/models/pretrained: numpy-engine files whose cards tell the truth."""
 
 from __future__ import annotations
 

@@ -98,7 +98,7 @@ def solid_strokes(ink: Ink) -> bool:
     of the picture, as thresholded noise does; but its strokes are solid
     (most ink pixels lie inside a stroke, not on its edge) and split cleanly
     from the paper. Measured on pictures with over 40% ink: 110 noise images
-    (reading_synth.noise) had separability <= 0.74 and interior <= 0.70;
+    (digitlab.data.synth.noise) had separability <= 0.74 and interior <= 0.70;
     118 USPS and Semeion scans >= 0.81 and >= 0.70.
     """
     interior = ndimage.binary_erosion(ink.mask).sum() / max(int(ink.mask.sum()), 1)

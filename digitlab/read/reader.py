@@ -93,7 +93,7 @@ class Reader:
         """A reader for `model`: None (the shipped default), a shipped model's name, or a path.
 
         `calibration`: None finds the model's own file (shipped: in
-        digitlab/pretrained; a path: `<model>.calibration.json` beside it),
+        digitlab/models/pretrained; a path: `<model>.calibration.json` beside it),
         False uses none, a path reads that file.
         """
         fitted, info, name, own = _load_model(model, trust)
