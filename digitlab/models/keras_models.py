@@ -12,8 +12,7 @@ import numpy as np
 
 from digitlab.keras_engine.estimator import KerasNetClassifier, restore
 from digitlab.models.modelfile import Codec
-from digitlab.models.numpy_models import framework_state, unpack_framework_state
-from digitlab.nn.estimators import from_weights
+from digitlab.models.numpy_models import decode_framework_state, framework_state
 
 MODELS = {
     "mlp": lambda: KerasNetClassifier(architecture="mlp", hidden_layer_sizes=(128, 64, 32)),
@@ -40,13 +39,9 @@ def _decode(params: dict, arrays: dict, trust: bool):
     """A KerasNetClassifier when keras is installed, else the same network in the numpy engine."""
     from digitlab.keras_engine.backend import keras_available
 
-    params, classes, history = unpack_framework_state(params)
-    if not keras_available():
-        model = from_weights(params["architecture"], arrays, classes)
-    else:
-        model = restore(KerasNetClassifier(**params), params["architecture"], classes, arrays)
-    model.history_ = history
-    model.loss_curve_ = [row["loss"] for row in history]
+    model = decode_framework_state(params, arrays, keras_available(), lambda p, classes, a: restore(
+        KerasNetClassifier(**p), p["architecture"], classes, a))
+    model.loss_curve_ = [row["loss"] for row in model.history_]
     return model
 
 

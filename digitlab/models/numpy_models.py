@@ -18,7 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from digitlab.models.modelfile import Codec
-from digitlab.nn.estimators import CNNClassifier, LeNet5Classifier, MLPClassifier, NetworkClassifier
+from digitlab.nn.estimators import (
+    CNNClassifier,
+    LeNet5Classifier,
+    MLPClassifier,
+    NetworkClassifier,
+    from_weights,
+)
 
 MODELS = {
     "mlp": lambda: MLPClassifier(),
@@ -49,6 +55,16 @@ def framework_state(model, params: dict) -> tuple[dict, dict]:
     state = {**params, "architecture": model.architecture_,
              "classes": np.asarray(model.classes_).tolist(), "history": getattr(model, "history_", [])}
     return state, model.get_weights()
+
+
+def decode_framework_state(state: dict, arrays: dict, available: bool, restore):
+    """A torch or Keras network back from its file: `restore(params, classes, arrays)` when the framework
+    is `available`, else the same network in the numpy engine (`from_weights`); history restored."""
+    params, classes, history = unpack_framework_state(state)
+    model = restore(params, classes, arrays) if available else \
+        from_weights(params["architecture"], arrays, classes)
+    model.history_ = history
+    return model
 
 
 def unpack_framework_state(state: dict) -> tuple[dict, np.ndarray, list]:

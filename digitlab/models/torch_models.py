@@ -8,8 +8,7 @@ the same network in the numpy engine.
 from __future__ import annotations
 
 from digitlab.models.modelfile import Codec
-from digitlab.models.numpy_models import framework_state, unpack_framework_state
-from digitlab.nn.estimators import from_weights
+from digitlab.models.numpy_models import decode_framework_state, framework_state
 from digitlab.torch_engine import torch_available
 from digitlab.torch_engine.estimator import TorchNetClassifier
 
@@ -35,16 +34,14 @@ def _encode(model: TorchNetClassifier):
 
 def _decode(params: dict, arrays: dict, trust: bool):
     """A TorchNetClassifier when torch is installed, else the same network in the numpy engine."""
-    params, classes, history = unpack_framework_state(params)
-    if not torch_available():
-        model = from_weights(params["architecture"], arrays, classes)
-    else:
-        from digitlab.torch_engine.fit import restore
+    return decode_framework_state(params, arrays, torch_available(), _restore)
 
-        tuples = {k: tuple(v) for k, v in params.items() if k in ("hidden_layer_sizes", "channels")}
-        model = restore(TorchNetClassifier(**{**params, **tuples}), classes, arrays)
-    model.history_ = history
-    return model
+
+def _restore(params: dict, classes, arrays: dict) -> TorchNetClassifier:
+    from digitlab.torch_engine.fit import restore
+
+    tuples = {k: tuple(v) for k, v in params.items() if k in ("hidden_layer_sizes", "channels")}
+    return restore(TorchNetClassifier(**{**params, **tuples}), classes, arrays)
 
 
 CODECS = {"TorchNetClassifier": Codec(TorchNetClassifier, _encode, _decode)}

@@ -42,10 +42,7 @@ def samples_per_class(images: np.ndarray, labels: np.ndarray, per_class: int = 1
     ax.imshow(mosaic(tiles, per_class, pad, fill=110), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     ax.set_yticks([r * (h + pad) + h / 2 - 0.5 for r in range(len(classes))], [str(c) for c in classes],
                   fontsize=12)
-    ax.set_xticks([])
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    bare_axes(ax)
     fig.tight_layout(pad=0.3)
     return fig
 
@@ -150,3 +147,11 @@ def weight_images(weights: np.ndarray, titles=None, columns: int = 10) -> Figure
     ax.axis("off")
     fig.tight_layout(pad=0.3)
     return fig
+
+
+def bare_axes(ax) -> None:
+    """An image grid's axes: row labels only, no x ticks, tick marks or frame."""
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)

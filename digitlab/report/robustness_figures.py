@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from digitlab.report.figures import mosaic
+from digitlab.report.figures import bare_axes, mosaic
 
 CLEAN, HELD, TRAINABLE, WRONG = "#55a868", "#c44e52", "#4c72b0", "#d62728"
 
@@ -70,9 +70,6 @@ def example_grid(images: np.ndarray, predicted: np.ndarray, labels: np.ndarray,
         ax.text(c * (w + pad) + w - 1, r * (h + pad) + h - 1, str(guess), ha="right", va="bottom",
                 fontsize=7, fontweight="bold", color=WRONG if guess != labels[c] else "#7fd17f")
     ax.set_yticks([r * (h + pad) + h / 2 for r in range(rows)], row_names, fontsize=9)
-    ax.set_xticks([])
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    bare_axes(ax)
     fig.tight_layout(pad=0.2)
     return fig
