@@ -23,7 +23,7 @@ $(BIN)/digitlab: pyproject.toml
 
 install-dev: install
 	$(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -e ".[torch,keras,serve,onnx,dev]"
+	$(BIN)/pip install -q -e ".[torch,keras,serve,onnx,cluster,dev]"
 
 # the web app's browser tests drive Debian's chromium (Playwright's own browser download is not used)
 browser:

@@ -28,7 +28,8 @@ LAYERS = {
 # a run writes its report: the one arrow that points up, kept so `digitlab train` stays one call
 ALLOWED_UP = {("digitlab.evaluate.runs", "digitlab.report")}
 # each heavy optional dependency is imported by exactly one module
-HEAVY = {"torch": None, "keras": "digitlab.keras_engine.backend", "fastapi": "digitlab.serve.app"}
+HEAVY = {"torch": None, "keras": "digitlab.keras_engine.backend", "fastapi": "digitlab.serve.app",
+         "dask": "digitlab.evaluate.cluster"}
 
 
 def modules():

@@ -36,7 +36,8 @@ COMMANDS = (  # in the order --help lists them
 
 # optional dependencies -> the pyproject extra that installs them
 EXTRA_FOR_MODULE = {"torch": "torch", "keras": "keras", "fastapi": "serve", "uvicorn": "serve",
-                    "onnx": "onnx", "onnxruntime": "onnx", "playwright": "dev"}
+                    "onnx": "onnx", "onnxruntime": "onnx", "playwright": "dev",
+                    "dask": "cluster", "distributed": "cluster"}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--subsample", type=int, default=None, metavar="N",
                    help="cross-validate on N train images (stratified), e.g. for mnist")
     p.add_argument("--n-jobs", type=int, default=-1, help="folds fitted in parallel (default -1: all cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="fit the folds on a running Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                        "(needs 'digitlab[cluster]'; default: local processes)")
     p.add_argument("--engine", default="numpy", help="engine of the networks mlp/cnn (default numpy)")
     p.add_argument("--param", action="append", default=[], metavar="MODEL.NAME=VALUE",
                    help="a model's parameter, e.g. --param mlp.max_iter=60 --param knn.n_neighbors=5 "
@@ -35,7 +38,8 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def run(dataset, data_dir, models, sweeps, cv, seed, subsample, n_jobs, engine, param, output, json):
+def run(dataset, data_dir, models, sweeps, cv, seed, subsample, n_jobs, scheduler, engine, param, output,
+        json):
     from digitlab.evaluate import conclusions
     from digitlab.evaluate.compare import DEFAULT_MODELS, format_table
     from digitlab.evaluate.comparison import run_comparison
@@ -51,7 +55,7 @@ def run(dataset, data_dir, models, sweeps, cv, seed, subsample, n_jobs, engine, 
     log = None if json else (lambda msg: print(msg, file=sys.stderr))
     result = run_comparison(dataset=dataset, models=models, sweeps=sweep_names, cv=cv, seed=seed,
                             subsample=subsample, data_dir=data_dir, n_jobs=n_jobs, engine=engine,
-                            params=model_params(param), log=log)
+                            params=model_params(param), log=log, scheduler=scheduler)
     result["conclusions"] = {"models": conclusions.models(result["models"]) if result["models"] else [],
                              **{s["name"]: conclusions.sweep(s) for s in result["sweeps"]}}
     write_text(output, build_compare_report(result))

@@ -2,8 +2,9 @@
 
 Every model is scored on the same folds of the same images: scikit-learn's
 `cross_validate` with a seeded `StratifiedKFold`, folds fitted in parallel
-through joblib. Cross-validation runs on the dataset's *train* split (or a
-stratified subsample of it), so the official test split stays unseen.
+through joblib (local processes, or a Dask cluster's workers: cluster.py).
+Cross-validation runs on the dataset's *train* split (or a stratified
+subsample of it), so the official test split stays unseen.
 
 A candidate is a `Candidate(label, model, params)`: `make_model(model, **params)`
 shown as `label`. Each result row keeps the per-fold numbers, so tables show
@@ -19,6 +20,7 @@ import numpy as np
 
 from digitlab.data import load_dataset, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
+from digitlab.evaluate.cluster import retrying
 from digitlab.models import make_model, model_names
 from digitlab.models.size import count_parameters
 
@@ -93,7 +95,8 @@ def cross_validate_candidates(candidates, X, y, cv: int = 4, seed: int = 0, n_jo
     candidates : list of Candidate
     X : float32 (n, H*W); y : int64 (n,)
     cv : number of folds (at least 2, at most the size of the smallest class)
-    n_jobs : folds fitted in parallel by joblib (-1: every core)
+    n_jobs : folds fitted in parallel by joblib (-1: every core); inside `cluster.on_cluster`
+        the Dask workers take them all
 
     Returns one row per candidate, see `_row`.
     """
@@ -113,8 +116,9 @@ def cross_validate_one(candidate: Candidate, X, y, folds, seed: int, n_jobs, log
     if log:
         log(f"cross-validating {candidate.label} ({folds.get_n_splits()} folds) ...")
     start = time.perf_counter()
-    scores = cross_validate(estimator, X, y, cv=folds, n_jobs=n_jobs, return_train_score=True,
-                            return_estimator=True, error_score="raise")
+    scores = retrying(lambda: cross_validate(estimator, X, y, cv=folds, n_jobs=n_jobs,
+                                             return_train_score=True, return_estimator=True,
+                                             error_score="raise"), candidate.label, log)
     wall = time.perf_counter() - start
     test_sizes = [len(test) for _, test in folds.split(X, y)]
     return _row(candidate, scores, test_sizes, wall)
