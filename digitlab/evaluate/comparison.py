@@ -14,6 +14,7 @@ from joblib import effective_n_jobs
 from digitlab import __version__
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.cluster import on_cluster
+from digitlab.evaluate.results import ComparisonResult
 from digitlab.evaluate.compare import (
     check_folds,
     cross_validate_candidates,
@@ -32,7 +33,8 @@ def run_comparison(dataset: str = "digits", models=None, sweeps=(), cv: int = 4,
         ("tcp://HOST:8786") or a `dask.distributed.Client` to fit them on that cluster's workers
         (every worker thread takes fits; `n_jobs` is not used). The scores are the same either way.
 
-    Returns {"settings": {...}, "models": [row, ...], "sweeps": [sweep result, ...]}.
+    Returns {"settings": {...}, "models": [row, ...], "sweeps": [sweep result, ...]}, a dict
+    that a notebook shows as tables.
     """
     if n_jobs == 0:
         raise DigitlabError("--n-jobs 0: give a number of parallel workers, or -1 for every core")
@@ -63,4 +65,4 @@ def run_comparison(dataset: str = "digits", models=None, sweeps=(), cv: int = 4,
         "wall_seconds": round(wall, 2),
         "command": " ".join(["digitlab", *sys.argv[1:]]) if sys.argv[0].endswith("digitlab") else None,
     }
-    return {"settings": settings, "models": rows, "sweeps": swept}
+    return ComparisonResult(settings=settings, models=rows, sweeps=swept)

@@ -27,6 +27,7 @@ from digitlab import __version__
 from digitlab.data import load_dataset, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.metrics import classification_metrics
+from digitlab.evaluate.results import RunResult
 from digitlab.files import write_json
 from digitlab.models import make_model, save_model
 from digitlab.models.size import count_parameters
@@ -40,7 +41,7 @@ def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", da
     """Train `model` on `dataset`'s train split, score it on the test split, write a run folder.
 
     Returns the summary that `digitlab train --json` prints: the run folder,
-    settings and metrics.
+    settings and metrics (a dict that a notebook shows as a table).
     """
     data = load_dataset(dataset, data_dir=data_dir)
     if data.test is None or data.test.labels is None:
@@ -63,7 +64,7 @@ def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", da
     estimator.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - start
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 alone scores and writes the run
-        return {"run": None, "settings": settings, "metrics": None}
+        return RunResult(run=None, settings=settings, metrics=None)
 
     start = time.perf_counter()
     test_proba = estimator.predict_proba(X_test)
@@ -88,7 +89,7 @@ def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", da
                          settings, metrics, estimator, info,
                          predictions={"images": data.test.images, "labels": y_test,
                                       "proba": test_proba.astype(np.float32), "classes": classes})
-    return {"run": str(run_dir), "settings": settings, "metrics": metrics}
+    return RunResult(run=str(run_dir), settings=settings, metrics=metrics)
 
 
 def _default_name(dataset: str, model: str) -> str:

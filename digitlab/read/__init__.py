@@ -2,6 +2,7 @@
 
     reader.py       Reader: a model, its calibration and preprocessing; Prediction
     segment.py      a line of handwriting -> boxes of single digits, read left to right
+    display.py      a prediction and a reading as HTML in a notebook
     calibration.py  temperature scaling and the "unsure" rule, fitted per model
     digitness.py    small networks that say whether an input looks like a digit at all,
                     and whether a cut piece is one whole digit (shipped weights beside it)

@@ -60,6 +60,11 @@ class Prediction:
             out["box"] = [int(v) for v in self.box]
         return out
 
+    def _repr_html_(self) -> str:  # a notebook shows the input, the answer and its top 3
+        from digitlab.read.display import prediction_html
+
+        return prediction_html(self)
+
 
 class Reader:
     """A fitted digit model plus its calibration and input shape.

@@ -68,6 +68,11 @@ class Reading:
         return {"text": self.text, "digits": [d.to_dict() for d in self.digits],
                 "warnings": list(self.warnings)}
 
+    def _repr_html_(self) -> str:  # a notebook shows the number and each digit with its box
+        from digitlab.read.display import reading_html
+
+        return reading_html(self)
+
 
 def read_line(reader, image) -> Reading:
     """Read every digit in `image` with `reader` (a `digitlab.read.reader.Reader`)."""
