@@ -149,6 +149,14 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(monkeypatch, tmp_path, 
     assert err.count("\n") == 1 and not out.exists()
 
 
+@pytest.mark.parametrize("address", ["nonsense", "", "tcp://host", "10.0.0.5:port"])
+def test_an_address_without_host_and_port_is_one_line(address, capsys):
+    assert main(["compare", "--models", "knn", "--scheduler", address]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"digitlab: error: --scheduler: give a Dask scheduler address such as "
+                   f"tcp://HOST:8786, got {address!r}\n")
+
+
 def test_without_dask_the_flag_names_the_extra(monkeypatch, capsys):
     monkeypatch.setitem(__import__("sys").modules, "dask.distributed", None)
     code = main(["compare", "--models", "knn", "--scheduler", "tcp://127.0.0.1:8786"])

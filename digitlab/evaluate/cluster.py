@@ -15,12 +15,15 @@ or stops with one line naming the model: never a partial table.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from digitlab.errors import DigitlabError
 
 CONNECT_TIMEOUT = "10s"  # how long to wait for a scheduler before saying it cannot be reached
+# [protocol://]host:port, the host a name, an IPv4 or a bracketed IPv6 address
+ADDRESS = re.compile(r"([a-z]+://)?([\w.-]+|\[[0-9a-fA-F:.]+\]):\d{1,5}")
 ATTEMPTS = 3  # cross-validations of one model that the cluster may lose before the comparison stops
 
 
@@ -80,11 +83,11 @@ def _client(scheduler):
         raise DigitlabError("--scheduler needs Dask: pip install 'digitlab[cluster]'") from exc
     if isinstance(scheduler, Client):
         return scheduler, False
-    if not isinstance(scheduler, str) or not scheduler.strip():
+    if not isinstance(scheduler, str) or not ADDRESS.fullmatch(scheduler.strip()):
         raise DigitlabError(f"--scheduler: give a Dask scheduler address such as tcp://HOST:8786, "
                             f"got {scheduler!r}")
     try:
-        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False), True
+        return Client(scheduler.strip(), timeout=CONNECT_TIMEOUT, set_as_default=False), True
     except (OSError, TimeoutError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DigitlabError(f"--scheduler {scheduler}: could not reach a Dask scheduler there "
