@@ -24,7 +24,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the folds and the models (default 0)")
     p.add_argument("--subsample", type=int, default=None, metavar="N",
                    help="cross-validate on N train images (stratified), e.g. for mnist")
-    p.add_argument("--n-jobs", type=int, default=-1, help="folds fitted in parallel (default -1: all cores)")
+    p.add_argument("--n-jobs", type=int, default=-1,
+                   help="folds fitted in parallel here (default -1: all cores; with --scheduler every "
+                        "worker thread of the cluster takes folds)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="fit the folds on a running Dask cluster, e.g. tcp://10.0.0.5:8786 "
                         "(needs 'digitlab[cluster]'; default: local processes)")
