@@ -14,13 +14,13 @@ from joblib import effective_n_jobs
 from digitlab import __version__
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.cluster import on_cluster
-from digitlab.evaluate.results import ComparisonResult
 from digitlab.evaluate.compare import (
     check_folds,
     cross_validate_candidates,
     load_cv_data,
     parse_models,
 )
+from digitlab.evaluate.results import ComparisonResult
 from digitlab.evaluate.sweeps import run_sweep
 
 
