@@ -10,9 +10,10 @@ more products and col2im, which adds each patch's gradient back where the
 patch came from.
 
 Memory layout, for speed: inside a conv the image is channels-last
-(n, H, W, C), and a row of `cols` is ordered (u, v, c), so building `cols` and
-col2im are k*k copies of whole shifted images, each with C contiguous values,
-instead of a scatter of single pixels. The (n, C, H, W) arrays a conv returns
+(n, H, W, C), and a row of `cols` is ordered (u, v, c), so building `cols` is
+one copy out of a strided view of every window, C contiguous values at a time,
+and col2im is k*k additions of whole shifted images, instead of a scatter of
+single pixels. The (n, C, H, W) arrays a conv returns
 are transposed views of channels-last memory, which the next conv reads back
 without a copy.
 """
@@ -20,6 +21,7 @@ without a copy.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from digitlab.nn.init import init_weight
 from digitlab.nn.layers import Layer
@@ -31,14 +33,10 @@ def _out_size(size: int, k: int, stride: int, padding: int) -> int:
 
 def im2col(x: np.ndarray, k: int, stride: int, padding: int) -> np.ndarray:
     """(n, C, H, W) -> cols (n, H_out, W_out, k, k, C): the patch under each output pixel."""
-    n, c, h, w = x.shape
-    ho, wo = _out_size(h, k, stride, padding), _out_size(w, k, stride, padding)
-    x_pad = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), (padding, padding), (padding, padding), (0, 0)))
-    cols = np.empty((n, ho, wo, k, k, c), dtype=x.dtype)
-    for u in range(k):
-        for v in range(k):
-            cols[:, :, :, u, v, :] = x_pad[:, u:u + stride * ho:stride, v:v + stride * wo:stride, :]
-    return cols
+    pad = (padding, padding)
+    x_pad = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), pad, pad, (0, 0)))  # (n, H + 2p, W + 2p, C)
+    windows = sliding_window_view(x_pad, (k, k), axis=(1, 2))[:, ::stride, ::stride]  # (n, Ho, Wo, C, k, k), a view
+    return np.ascontiguousarray(windows.transpose(0, 1, 2, 4, 5, 3))  # the one copy, C contiguous values at a time
 
 
 def col2im(dcols_t: np.ndarray, x_shape, k: int, stride: int, padding: int) -> np.ndarray:
@@ -124,19 +122,15 @@ class MaxPool2D(Layer):
                 yield u * self.p + v, (slice(None), slice(None), slice(u, u + s * ho, s), slice(v, v + s * wo, s))
 
     def forward(self, x, training=False):
-        y = argmax = None
-        for index, window in self._offsets(x.shape):
-            candidate = x[window]
-            if y is None:
-                y = candidate.copy()
-                argmax = np.zeros(candidate.shape, dtype=np.int8) if training else None
-            else:  # the first maximum wins ties, as argmax does
-                better = candidate > y
-                np.copyto(y, candidate, where=better)
-                if training:
-                    argmax[better] = index
-        if training:
-            self.x_shape, self.argmax = x.shape, argmax  # argmax (n, C, Ho, Wo): which window position won
+        windows = [x[window] for _, window in self._offsets(x.shape)]  # p*p strided views (n, C, Ho, Wo)
+        y = np.maximum(windows[0], windows[1]) if len(windows) > 1 else windows[0].copy()
+        for candidate in windows[2:]:
+            np.maximum(y, candidate, out=y)  # y = max over the window
+        if training:  # argmax (n, C, Ho, Wo): which window position won; the first wins ties, as argmax does
+            argmax = np.zeros(y.shape, dtype=np.int8)
+            for index in range(len(windows) - 1, 0, -1):
+                argmax[windows[index] == y] = index
+            self.x_shape, self.argmax = x.shape, argmax
         return y
 
     def backward(self, dy):
