@@ -11,17 +11,16 @@ patch came from.
 
 Memory layout, for speed: inside a conv the image is channels-last
 (n, H, W, C), and a row of `cols` is ordered (u, v, c), so building `cols` is
-one copy out of a strided view of every window, C contiguous values at a time,
+one copy out of a strided view of every patch, C contiguous values at a time,
 and col2im is k*k additions of whole shifted images, instead of a scatter of
-single pixels. The (n, C, H, W) arrays a conv returns
-are transposed views of channels-last memory, which the next conv reads back
-without a copy.
+single pixels. The (n, C, H, W) arrays a conv returns are transposed views of
+channels-last memory, which the next conv reads back without a copy.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from digitlab.nn.init import init_weight
 from digitlab.nn.layers import Layer
@@ -33,10 +32,14 @@ def _out_size(size: int, k: int, stride: int, padding: int) -> int:
 
 def im2col(x: np.ndarray, k: int, stride: int, padding: int) -> np.ndarray:
     """(n, C, H, W) -> cols (n, H_out, W_out, k, k, C): the patch under each output pixel."""
-    pad = (padding, padding)
-    x_pad = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), pad, pad, (0, 0)))  # (n, H + 2p, W + 2p, C)
-    windows = sliding_window_view(x_pad, (k, k), axis=(1, 2))[:, ::stride, ::stride]  # (n, Ho, Wo, C, k, k), a view
-    return np.ascontiguousarray(windows.transpose(0, 1, 2, 4, 5, 3))  # the one copy, C contiguous values at a time
+    n, c, h, w = x.shape
+    ho, wo = _out_size(h, k, stride, padding), _out_size(w, k, stride, padding)
+    x_pad = np.zeros((n, h + 2 * padding, w + 2 * padding, c), dtype=x.dtype)  # channels-last, zero border
+    x_pad[:, padding:padding + h, padding:padding + w] = x.transpose(0, 2, 3, 1)
+    # patch (i, j) starts at pixel (s*i, s*j) and steps one pixel per (u, v): a view, nothing copied yet
+    sn, sh, sw, sc = x_pad.strides
+    patches = as_strided(x_pad, (n, ho, wo, k, k, c), (sn, stride * sh, stride * sw, sh, sw, sc), writeable=False)
+    return np.ascontiguousarray(patches)  # the one copy, C contiguous values at a time
 
 
 def col2im(dcols_t: np.ndarray, x_shape, k: int, stride: int, padding: int) -> np.ndarray:
