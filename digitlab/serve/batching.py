@@ -5,10 +5,16 @@ forwards (one pass through the Python layers, larger matrix products), and it
 runs in a worker thread, so the event loop keeps reading and answering HTTP on
 the other core while numpy computes (numpy and BLAS release the GIL).
 
-No timer and no waiting window: when a request comes in and the model is idle,
-it runs at once, alone; while it runs, newcomers queue, and the next call
-takes all of them (up to `max_batch`). So an idle server adds no delay, and a
-busy one batches exactly as much as its load makes it.
+No timer and no waiting window: when a request comes in and a thread is idle,
+it runs at once, alone; while every thread is busy, newcomers queue, and the
+next call takes all of them (up to `max_batch`). So an idle server adds no
+delay, and a busy one batches exactly as much as its load makes it.
+
+Two threads, not one: the processes of `digitlab serve --workers 2` share one
+listening socket, and the kernel hands a burst of new connections to whichever
+process is awake (of 50 keep-alive clients we saw 50/0, 31/19 and 35/15 split
+between two processes). With one thread, the busier process could use only
+one core for forward passes while the other core idled.
 
     batcher = Batcher(reader.predict_inputs)
     prediction = await batcher.submit(image)   # image: uint8 (28, 28)
@@ -27,32 +33,37 @@ class Batcher:
     ----------
     predict : callable
         Takes a list of n items and returns n results in the same order. It
-        runs in a worker thread of its own, one call at a time, so a model that
-        keeps per-call state (our layers keep their inputs for backward) is
-        safe as long as nothing else calls it meanwhile.
+        runs in worker threads of its own, up to `threads` calls at once, so it
+        must be re-entrant (our networks are: inference writes nothing on them).
     max_batch : int
         Most items in one call; more waiting items go to the next call.
+    threads : int
+        Most calls at once.
     """
 
-    def __init__(self, predict, max_batch: int = 8):
+    def __init__(self, predict, max_batch: int = 8, threads: int = 2):
         self.predict = predict
         self.max_batch = max_batch
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="digitlab-batch")
+        self.threads = threads
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="digitlab-batch")
         self._waiting: list[tuple[object, asyncio.Future]] = []
-        self._draining = False
+        self._draining = 0  # drain tasks running, at most `threads`
 
     async def submit(self, item):
         """The result for `item`, computed in a batch with whatever else is waiting."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._waiting.append((item, future))
-        if not self._draining:
-            self._draining = True
+        if self._draining < self.threads:
+            self._draining += 1
             loop.create_task(self._drain())
         return await future
 
     async def _drain(self):
-        """Run batches until nothing waits; a task of its own, so no request waits for later batches."""
+        """Run batches until nothing waits; a task of its own, so no request waits for later batches.
+
+        Each running drain task has one call in flight: `threads` of them keep every thread busy.
+        """
         loop = asyncio.get_running_loop()
         try:
             while self._waiting:
@@ -61,12 +72,12 @@ class Batcher:
                 if batch:
                     await self._run(loop, batch)
         finally:  # also when a loop shuts down under us (a test client's loop per request)
-            self._draining = False
+            self._draining -= 1
 
     async def _run(self, loop, batch):
         """One call of `predict` in its thread; each waiting request gets its result or the error."""
         try:
-            results = await loop.run_in_executor(self._thread, self.predict, [item for item, _ in batch])
+            results = await loop.run_in_executor(self._pool, self.predict, [item for item, _ in batch])
         except Exception as exc:  # noqa: BLE001 - each request re-raises it in its own handler
             for _, future in batch:
                 if not future.done():
