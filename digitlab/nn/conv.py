@@ -19,6 +19,8 @@ channels-last memory, which the next conv reads back without a copy.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -126,9 +128,7 @@ class MaxPool2D(Layer):
 
     def forward(self, x, training=False):
         windows = [x[window] for _, window in self._offsets(x.shape)]  # p*p strided views (n, C, Ho, Wo)
-        y = np.maximum(windows[0], windows[1]) if len(windows) > 1 else windows[0].copy()
-        for candidate in windows[2:]:
-            np.maximum(y, candidate, out=y)  # y = max over the window
+        y = functools.reduce(np.maximum, windows)  # y = max over the window, in x's memory order
         if training:  # argmax (n, C, Ho, Wo): which window position won; the first wins ties, as argmax does
             argmax = np.zeros(y.shape, dtype=np.int8)
             for index in range(len(windows) - 1, 0, -1):
