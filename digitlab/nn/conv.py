@@ -73,11 +73,13 @@ class Conv2D(Layer):
         k = kernel_size
         shape = (filters, in_channels, k, k)
         self.k, self.stride, self.padding = k, stride, padding
-        self._learn(weight=init_weight(init, rng, shape, in_channels * k * k, filters * k * k, dtype),
+        w = init_weight(init, rng, shape, in_channels * k * k, filters * k * k, dtype)
+        # W is (out_c, C, k, k) kept in (out_c, k, k, C) memory, so `_w_mat` is a view, not a copy per pass
+        self._learn(weight=np.ascontiguousarray(w.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2),
                     bias=np.zeros(filters, dtype=dtype))
 
     def _w_mat(self) -> np.ndarray:
-        """W as (out_c, k*k*C), its columns in the (u, v, c) order of a row of cols."""
+        """W as (out_c, k*k*C), its columns in the (u, v, c) order of a row of cols (a view of channels-last W)."""
         w = self.params["weight"]
         return w.transpose(0, 2, 3, 1).reshape(len(w), -1)
 
