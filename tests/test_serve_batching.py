@@ -40,7 +40,7 @@ class Recorder:
 
 def test_requests_that_arrive_while_busy_share_the_next_call():
     model = Recorder()
-    batcher = Batcher(model, max_batch=8, threads=1)
+    batcher = Batcher(model, max_batch=8)
 
     async def main():
         first = asyncio.ensure_future(batcher.submit(0))
@@ -55,7 +55,7 @@ def test_requests_that_arrive_while_busy_share_the_next_call():
 
 def test_calls_run_in_one_worker_thread_off_the_event_loop():
     model = Recorder(seconds=0.01)
-    batcher = Batcher(model, max_batch=4, threads=1)
+    batcher = Batcher(model, max_batch=4)
 
     async def main():
         results = await asyncio.gather(*(batcher.submit(x) for x in range(10)))
@@ -66,39 +66,9 @@ def test_calls_run_in_one_worker_thread_off_the_event_loop():
     assert len(model.threads) == 1 and loop_thread not in model.threads
 
 
-def test_two_threads_run_two_calls_at_once_and_the_rest_still_batch():
-    """The default: a request that comes while one call runs starts a second call at once."""
-    model = Recorder(seconds=0.05)
-    lock, running, most = threading.Lock(), [0], [0]
-
-    def counting(items):
-        with lock:
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        try:
-            return model(items)
-        finally:
-            with lock:
-                running[0] -= 1
-
-    batcher = Batcher(counting, max_batch=8)
-
-    async def main():
-        first = asyncio.ensure_future(batcher.submit(0))
-        await asyncio.sleep(0.001)  # the first call is running: the next request takes the second thread
-        second = asyncio.ensure_future(batcher.submit(1))
-        await asyncio.sleep(0.001)
-        rest = await asyncio.gather(*(batcher.submit(x) for x in range(2, 12)))  # both busy: these queue
-        return [await first, await second, *rest]
-
-    assert asyncio.run(main()) == [x * x for x in range(12)]
-    assert most[0] == 2 and len(model.threads) == 2
-    assert sorted(model.batches[:2]) == [[0], [1]] and sorted(map(len, model.batches[2:])) == [2, 8]
-
-
 def test_a_failing_call_fails_its_own_requests_only():
     model = Recorder(fail_on=3)
-    batcher = Batcher(model, max_batch=4, threads=1)
+    batcher = Batcher(model, max_batch=4)
 
     async def one(x):
         try:
@@ -117,7 +87,7 @@ def test_a_failing_call_fails_its_own_requests_only():
 
 def test_a_request_given_up_on_does_not_stall_the_others():
     model = Recorder()
-    batcher = Batcher(model, max_batch=8, threads=1)
+    batcher = Batcher(model, max_batch=8)
 
     async def main():
         first = asyncio.ensure_future(batcher.submit(0))

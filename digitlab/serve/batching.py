@@ -5,16 +5,10 @@ forwards (one pass through the Python layers, larger matrix products), and it
 runs in a worker thread, so the event loop keeps reading and answering HTTP on
 the other core while numpy computes (numpy and BLAS release the GIL).
 
-No timer and no waiting window: when a request comes in and a thread is idle,
-it runs at once, alone; while every thread is busy, newcomers queue, and the
-next call takes all of them (up to `max_batch`). So an idle server adds no
-delay, and a busy one batches exactly as much as its load makes it.
-
-Two threads, not one: the processes of `digitlab serve --workers 2` share one
-listening socket, and the kernel hands a burst of new connections to whichever
-process is awake (of 50 keep-alive clients we saw 50/0, 31/19 and 35/15 split
-between two processes). With one thread, the busier process could use only
-one core for forward passes while the other core idled.
+No timer and no waiting window: when a request comes in and the model is idle,
+it runs at once, alone; while it runs, newcomers queue, and the next call
+takes all of them (up to `max_batch`). So an idle server adds no delay, and a
+busy one batches exactly as much as its load makes it.
 
     batcher = Batcher(reader.predict_inputs)
     prediction = await batcher.submit(image)   # image: uint8 (28, 28)
@@ -33,37 +27,32 @@ class Batcher:
     ----------
     predict : callable
         Takes a list of n items and returns n results in the same order. It
-        runs in worker threads of its own, up to `threads` calls at once, so it
-        must be re-entrant (our networks are: inference writes nothing on them).
+        runs in a worker thread of its own, one call at a time, so a model that
+        keeps per-call state (our layers keep their inputs for backward) is
+        safe as long as nothing else calls it meanwhile.
     max_batch : int
         Most items in one call; more waiting items go to the next call.
-    threads : int
-        Most calls at once.
     """
 
-    def __init__(self, predict, max_batch: int = 8, threads: int = 2):
+    def __init__(self, predict, max_batch: int = 8):
         self.predict = predict
         self.max_batch = max_batch
-        self.threads = threads
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="digitlab-batch")
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="digitlab-batch")
         self._waiting: list[tuple[object, asyncio.Future]] = []
-        self._draining = 0  # drain tasks running, at most `threads`
+        self._draining = False
 
     async def submit(self, item):
         """The result for `item`, computed in a batch with whatever else is waiting."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._waiting.append((item, future))
-        if self._draining < self.threads:
-            self._draining += 1
+        if not self._draining:
+            self._draining = True
             loop.create_task(self._drain())
         return await future
 
     async def _drain(self):
-        """Run batches until nothing waits; a task of its own, so no request waits for later batches.
-
-        Each running drain task has one call in flight: `threads` of them keep every thread busy.
-        """
+        """Run batches until nothing waits; a task of its own, so no request waits for later batches."""
         loop = asyncio.get_running_loop()
         try:
             while self._waiting:
@@ -72,12 +61,12 @@ class Batcher:
                 if batch:
                     await self._run(loop, batch)
         finally:  # also when a loop shuts down under us (a test client's loop per request)
-            self._draining -= 1
+            self._draining = False
 
     async def _run(self, loop, batch):
         """One call of `predict` in its thread; each waiting request gets its result or the error."""
         try:
-            results = await loop.run_in_executor(self._pool, self.predict, [item for item, _ in batch])
+            results = await loop.run_in_executor(self._thread, self.predict, [item for item, _ in batch])
         except Exception as exc:  # noqa: BLE001 - each request re-raises it in its own handler
             for _, future in batch:
                 if not future.done():
