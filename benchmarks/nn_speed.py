@@ -20,18 +20,8 @@ Each round also times the batch gather and the Adam steps alone: what any numpy
 loop of this network pays besides the products, so the share it would reach if
 everything else cost nothing.
 
-Beside other jobs (--compete N, instead of the tables above):
-
-    .venv/bin/python benchmarks/nn_speed.py --data-dir ../shared/data/mnist --compete 2 --rounds 5
-
-times, --rounds times interleaved, one epoch of the engine (its `train`, BLAS
-limited to one thread as it trains by default), of the engine with BLAS as
-found (`blas_threads=None`: the thread pool OpenBLAS starts, one per core
-unless OPENBLAS_NUM_THREADS says otherwise) and of scikit-learn (`partial_fit`,
-one epoch, its input check included), first with nothing of its own beside it,
-then beside N busy single-threaded processes it starts itself (pure-Python
-loops, as other people's jobs on a shared box) and ends afterwards. Printed per
-round and as median and range: seconds per epoch and scikit-learn / engine.
+Beside other jobs: --compete N, engine against scikit-learn epochs, quiet and
+beside N busy processes (nn_speed_compete.py says how).
 """
 
 from __future__ import annotations
@@ -44,7 +34,6 @@ import time
 import warnings
 
 import numpy as np
-from competing import competing
 
 from digitlab.data import load_dataset, to_features
 from digitlab.nn import architecture as A
@@ -186,65 +175,6 @@ def inference(predict_proba, X_test, repeat=200):
     return throughput, statistics.median(times) * 1e6
 
 
-def compete_rounds(X, y, rounds: int, n_competing: int) -> dict[int, list[tuple[float, float, float]]]:
-    """Per number of competing processes (0, then n_competing), per round: seconds of one epoch of
-    (engine, engine with BLAS as found, scikit-learn), each side on its own network trained on from round to round."""
-    from sklearn.neural_network import MLPClassifier as SkMLP
-
-    X4 = X.reshape(-1, 1, 28, 28)  # as MLPClassifier passes it
-    nets = {threads: Network(A.mlp(HIDDEN, "relu"), rng=np.random.default_rng(0)) for threads in (1, None)}
-    rng = np.random.default_rng(0)
-    sk = SkMLP(HIDDEN, solver="adam", learning_rate_init=1e-3, batch_size=BATCH, alpha=0.0, random_state=0)
-
-    def engine(threads):
-        settings = training.TrainSettings(max_iter=1, batch_size=BATCH, schedule="constant", blas_threads=threads)
-        return training.train(nets[threads], X4, y, None, settings, rng)[0]["seconds"]
-
-    def sklearn():
-        start = time.perf_counter()
-        sk.partial_fit(X, y, classes=np.arange(10))
-        return time.perf_counter() - start
-
-    engine(1), engine(None), sklearn()  # warm-up epochs, not counted
-    timings = {}
-    for n in sorted({0, n_competing}):
-        with competing(n):
-            timings[n] = [(engine(1), engine(None), sklearn()) for _ in range(rounds)]
-    return timings
-
-
-def print_compete(timings: dict) -> None:
-    def spread(values):
-        return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
-
-    print("\n| competing processes | round | engine s | engine, BLAS as found s | scikit-learn s | sklearn / engine |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
-    for n, rows in timings.items():
-        for i, (ours, found, sk) in enumerate(rows, 1):
-            print(f"| {n} | {i} | {ours:.3f} | {found:.3f} | {sk:.3f} | {sk / ours:.2f}x |")
-    print("\nmedian (range) over the rounds:\n")
-    print("| competing processes | engine s / epoch | engine, BLAS as found | scikit-learn | sklearn / engine "
-          "| sklearn / engine as found |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
-    for n, rows in timings.items():
-        ours, found, sk = zip(*rows)
-        print(f"| {n} | {spread(ours)} | {spread(found)} | {spread(sk)} | {spread([b / a for a, _, b in rows])}x "
-              f"| {spread([b / a for _, a, b in rows])}x |")
-    quiet = [statistics.median(column) for column in zip(*timings[0])]
-    for n, rows in timings.items():
-        if n:
-            slow = [statistics.median(column) / q for column, q in zip(zip(*rows), quiet)]
-            print(f"\nbeside {n} busy processes, medians over quiet: engine {slow[0]:.2f}x, "
-                  f"engine with BLAS as found {slow[1]:.2f}x, scikit-learn {slow[2]:.2f}x slower")
-
-
-def blas_pools() -> str:
-    from threadpoolctl import threadpool_info
-
-    return "; ".join(f"{pool['prefix']} {pool.get('version')} {pool.get('architecture')} {pool['num_threads']} threads"
-                     for pool in threadpool_info() if pool["user_api"] == "blas")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="../shared/data/mnist")
@@ -256,7 +186,9 @@ def main(argv=None) -> int:
                         help="instead: engine vs scikit-learn epochs, quiet and beside N busy processes it starts")
     args = parser.parse_args(argv)
     if args.compete is not None:
-        return main_compete(args.data_dir, args.limit, args.rounds, args.compete)
+        from nn_speed_compete import main_compete
+
+        return main_compete(args.data_dir, args.limit, args.rounds, args.compete, HIDDEN, BATCH)
     import torch
 
     torch.set_num_threads(args.threads)
@@ -292,18 +224,6 @@ def main(argv=None) -> int:
     print(f"\nmedian share of numpy's matmul rate {statistics.median(shares):.0%} (range {min(shares):.0%}-"
           f"{max(shares):.0%}); products + gather + Adam alone would reach {statistics.median(caps):.0%}; for scale, "
           f"one 2048x2048 matmul runs at {peak_gflops():.1f} GFLOP/s")
-    return 0
-
-
-def main_compete(data_dir, limit, rounds, n_competing) -> int:
-    data = load_dataset("mnist", data_dir=data_dir)
-    X, y = to_features(data.train.images[:limit]), data.train.labels[:limit]
-    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}; BLAS: {blas_pools()}; {os.cpu_count()} CPUs, "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; one epoch on {len(X)} images, "
-          f"{rounds} rounds", flush=True)
-    print_compete(compete_rounds(X, y, rounds, n_competing))
-    print(f"\nload average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

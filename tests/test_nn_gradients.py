@@ -25,17 +25,17 @@ F64 = np.float64
 
 
 def numeric_grad(f, array, eps=1e-6):
-    """Central differences of the scalar f() with respect to every entry of `array` (changed in place)."""
+    """Central differences of the scalar f() with respect to every entry of `array` (changed in place,
+    by index: a conv's weights are a transposed view, which reshape(-1) would copy)."""
     grad = np.zeros_like(array)
-    flat, gflat = array.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
+    for i in np.ndindex(array.shape):
+        old = array[i]
+        array[i] = old + eps
         up = f()
-        flat[i] = old - eps
+        array[i] = old - eps
         down = f()
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
+        array[i] = old
+        grad[i] = (up - down) / (2 * eps)
     return grad
 
 

@@ -54,6 +54,33 @@ def test_batchnorm_normalises_then_tracks_running_stats_like_torch():
     np.testing.assert_allclose(layer.buffers["running_var"], 0.9 + 0.1 * x.var(axis=0, ddof=1), rtol=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(5, 4), (3, 4, 5, 6)])
+def test_batchnorm_evaluates_the_textbook_formula(shape):
+    """Out of training: gamma (x - running mean) / sqrt(running var + eps) + beta, in float64 by hand."""
+    rng = np.random.default_rng(0)
+    layer = BatchNorm(4)
+    layer.params["weight"][...], layer.params["bias"][...] = rng.normal(1, 0.5, 4), rng.normal(0, 1, 4)
+    layer.buffers = {"running_mean": rng.normal(0, 2, 4).astype(np.float32),
+                     "running_var": rng.uniform(0.1, 3, 4).astype(np.float32)}
+    x = rng.normal(0, 3, shape).astype(np.float32)
+    per_feature = (1, -1) + (1,) * (len(shape) - 2)
+    gamma, beta, mean, var = (np.float64(a).reshape(per_feature) for a in (
+        layer.params["weight"], layer.params["bias"], layer.buffers["running_mean"], layer.buffers["running_var"]))
+    expected = gamma * (x - mean) / np.sqrt(var + 1e-5) + beta
+    got = layer.forward(x)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_maxpool_training_and_evaluation_agree_and_the_first_maximum_takes_the_gradient():
+    x = np.array([[[[1, 3, 3, 0], [3, 2, 0, 0]]]], dtype=np.float32)  # (1, 1, 2, 4): ties in the left window
+    layer = MaxPool2D(2)
+    np.testing.assert_array_equal(layer.forward(x), [[[[3, 3]]]])
+    np.testing.assert_array_equal(layer.forward(x, training=True), [[[[3, 3]]]])
+    dx = layer.backward(np.ones((1, 1, 1, 2), np.float32))
+    np.testing.assert_array_equal(dx, [[[[0, 1, 1, 0], [0, 0, 0, 0]]]])  # row-major first of each window's ties
+
+
 def test_hand_worked_example():
     """A 2-2-2 ReLU network on x = (1, 2), label 0, worked by hand.
 

@@ -55,7 +55,9 @@ def run(model, host, port, trust, max_body_bytes, max_pixels, workers, max_batch
 def _listen(host: str, port: int):
     """Bind first, so a busy port is one clear line and the printed address is the real one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on connections whose socket says TCP. Without
+    # it, Nagle holds back an answer's body behind its headers until the client's delayed ACK: ~40 ms each.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -10,16 +10,19 @@ more products and col2im, which adds each patch's gradient back where the
 patch came from.
 
 Memory layout, for speed: inside a conv the image is channels-last
-(n, H, W, C), and a row of `cols` is ordered (u, v, c), so building `cols` and
-col2im are k*k copies of whole shifted images, each with C contiguous values,
-instead of a scatter of single pixels. The (n, C, H, W) arrays a conv returns
-are transposed views of channels-last memory, which the next conv reads back
-without a copy.
+(n, H, W, C), and a row of `cols` is ordered (u, v, c), so building `cols` is
+one copy out of a strided view of every patch, C contiguous values at a time,
+and col2im is k*k additions of whole shifted images, instead of a scatter of
+single pixels. The (n, C, H, W) arrays a conv returns are transposed views of
+channels-last memory, which the next conv reads back without a copy.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from digitlab.nn.init import init_weight
 from digitlab.nn.layers import Layer
@@ -33,12 +36,12 @@ def im2col(x: np.ndarray, k: int, stride: int, padding: int) -> np.ndarray:
     """(n, C, H, W) -> cols (n, H_out, W_out, k, k, C): the patch under each output pixel."""
     n, c, h, w = x.shape
     ho, wo = _out_size(h, k, stride, padding), _out_size(w, k, stride, padding)
-    x_pad = np.pad(x.transpose(0, 2, 3, 1), ((0, 0), (padding, padding), (padding, padding), (0, 0)))
-    cols = np.empty((n, ho, wo, k, k, c), dtype=x.dtype)
-    for u in range(k):
-        for v in range(k):
-            cols[:, :, :, u, v, :] = x_pad[:, u:u + stride * ho:stride, v:v + stride * wo:stride, :]
-    return cols
+    x_pad = np.zeros((n, h + 2 * padding, w + 2 * padding, c), dtype=x.dtype)  # channels-last, zero border
+    x_pad[:, padding:padding + h, padding:padding + w] = x.transpose(0, 2, 3, 1)
+    # patch (i, j) starts at pixel (s*i, s*j) and steps one pixel per (u, v): a view, nothing copied yet
+    sn, sh, sw, sc = x_pad.strides
+    patches = as_strided(x_pad, (n, ho, wo, k, k, c), (sn, stride * sh, stride * sw, sh, sw, sc), writeable=False)
+    return np.ascontiguousarray(patches)  # the one copy, C contiguous values at a time
 
 
 def col2im(dcols_t: np.ndarray, x_shape, k: int, stride: int, padding: int) -> np.ndarray:
@@ -70,11 +73,13 @@ class Conv2D(Layer):
         k = kernel_size
         shape = (filters, in_channels, k, k)
         self.k, self.stride, self.padding = k, stride, padding
-        self._learn(weight=init_weight(init, rng, shape, in_channels * k * k, filters * k * k, dtype),
+        w = init_weight(init, rng, shape, in_channels * k * k, filters * k * k, dtype)
+        # W is (out_c, C, k, k) kept in (out_c, k, k, C) memory, so `_w_mat` is a view, not a copy per pass
+        self._learn(weight=np.ascontiguousarray(w.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2),
                     bias=np.zeros(filters, dtype=dtype))
 
     def _w_mat(self) -> np.ndarray:
-        """W as (out_c, k*k*C), its columns in the (u, v, c) order of a row of cols."""
+        """W as (out_c, k*k*C), its columns in the (u, v, c) order of a row of cols (a view of channels-last W)."""
         w = self.params["weight"]
         return w.transpose(0, 2, 3, 1).reshape(len(w), -1)
 
@@ -124,19 +129,13 @@ class MaxPool2D(Layer):
                 yield u * self.p + v, (slice(None), slice(None), slice(u, u + s * ho, s), slice(v, v + s * wo, s))
 
     def forward(self, x, training=False):
-        y = argmax = None
-        for index, window in self._offsets(x.shape):
-            candidate = x[window]
-            if y is None:
-                y = candidate.copy()
-                argmax = np.zeros(candidate.shape, dtype=np.int8) if training else None
-            else:  # the first maximum wins ties, as argmax does
-                better = candidate > y
-                np.copyto(y, candidate, where=better)
-                if training:
-                    argmax[better] = index
-        if training:
-            self.x_shape, self.argmax = x.shape, argmax  # argmax (n, C, Ho, Wo): which window position won
+        windows = [x[window] for _, window in self._offsets(x.shape)]  # p*p strided views (n, C, Ho, Wo)
+        y = functools.reduce(np.maximum, windows)  # y = max over the window, in x's memory order
+        if training:  # argmax (n, C, Ho, Wo): which window position won; the first wins ties, as argmax does
+            argmax = np.zeros(y.shape, dtype=np.int8)
+            for index in range(len(windows) - 1, 0, -1):
+                argmax[windows[index] == y] = index
+            self.x_shape, self.argmax = x.shape, argmax
         return y
 
     def backward(self, dy):

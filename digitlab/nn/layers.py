@@ -147,11 +147,17 @@ class BatchNorm(Layer):
             self.buffers["running_var"] += self.momentum * var * (m / max(m - 1, 1))
         else:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
-        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype).reshape(shape)
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype)
+        gamma, beta = self.params["weight"], self.params["bias"]
+        if not training:  # the same map as one scale and shift: y = x * gamma inv_std + (beta - mean gamma inv_std)
+            scale = gamma * inv_std  # (F,): two passes over x instead of four
+            y = x * scale.reshape(shape)
+            y += (beta - mean * scale).reshape(shape)
+            return y
+        inv_std = inv_std.reshape(shape)
         x_hat = (x - mean.reshape(shape)) * inv_std
-        if training:
-            self.inv_std, self.x_hat, self.axes, self.shape, self.batch_stats = inv_std, x_hat, axes, shape, batch_stats
-        return self.params["weight"].reshape(shape) * x_hat + self.params["bias"].reshape(shape)
+        self.inv_std, self.x_hat, self.axes, self.shape, self.batch_stats = inv_std, x_hat, axes, shape, batch_stats
+        return gamma.reshape(shape) * x_hat + beta.reshape(shape)
 
     def backward(self, dy):
         axes, shape, x_hat = self.axes, self.shape, self.x_hat

@@ -123,12 +123,19 @@ def _one_buffer(layers: list, dtype) -> tuple[np.ndarray, np.ndarray, slice]:
     params, grads = np.empty(sum(sizes), dtype=dtype), np.zeros(sum(sizes), dtype=dtype)
     start = n_kept = 0
     for (layer, key), size in zip(entries, sizes):
-        shape, part = layer.params[key].shape, slice(start, start + size)
-        params[part] = layer.params[key].reshape(-1)
-        layer.params[key], layer.grads[key] = params[part].reshape(shape), grads[part].reshape(shape)
+        part = slice(start, start + size)
+        param, grad = _laid_out_like(params[part], layer.params[key]), _laid_out_like(grads[part], layer.grads[key])
+        param[...] = layer.params[key]
+        layer.params[key], layer.grads[key] = param, grad
         n_kept += 0 if _decays(layer, key) else size
         start += size
     return params, grads, slice(n_kept, start)
+
+
+def _laid_out_like(flat: np.ndarray, array: np.ndarray) -> np.ndarray:
+    """`flat` as an array of `array`'s shape and memory order (a conv keeps its weights channels-last)."""
+    order = np.argsort(array.strides, kind="stable")[::-1]  # the axes, the one with the longest stride first
+    return flat.reshape([array.shape[axis] for axis in order]).transpose(np.argsort(order))
 
 
 def _build(spec: dict, in_shape: tuple, rng, dtype):
