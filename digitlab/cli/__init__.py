@@ -9,12 +9,12 @@ exits with status 2; Ctrl-C exits with 130.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
 
 from digitlab import __version__
+from digitlab.cli.parser import Parser
 from digitlab.errors import DigitlabError
 
 COMMANDS = (  # in the order --help lists them
@@ -39,8 +39,8 @@ EXTRA_FOR_MODULE = {"torch": "torch", "keras": "keras", "fastapi": "serve", "uvi
                     "onnx": "onnx", "onnxruntime": "onnx", "playwright": "dev"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="digitlab", description="Recognise handwritten digits: data, models, reports, serving."
     )
     parser.add_argument("--version", action="version", version=f"digitlab {__version__}")

@@ -45,7 +45,7 @@ def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", da
     data = load_dataset(dataset, data_dir=data_dir)
     if data.test is None or data.test.labels is None:
         raise DigitlabError(f"{dataset}: has no labelled test split to score on")
-    train_split = stratified_subsample(data.train, subsample, seed) if subsample else data.train
+    train_split = stratified_subsample(data.train, subsample, seed) if subsample is not None else data.train
     estimator = make_model(model, engine=engine, **(params or {}))
     if "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
