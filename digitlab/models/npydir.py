@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.data.arrayfile import read_npy
 from digitlab.errors import DigitlabError
 from digitlab.files import atomic_path, write_json
 from digitlab.nn import architecture as arch_lib
@@ -116,10 +117,7 @@ def _read_arrays(folder: Path) -> dict[str, np.ndarray]:
         raise DigitlabError(f"{folder}: expected W1.npy, b1.npy, W2.npy, b2.npy, ... (found {have})")
     arrays = {}
     for name, path in found.items():
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as exc:
-            raise DigitlabError(f"{path}: not a readable .npy file ({exc})") from exc
+        array = read_npy(path)
         if array.dtype.kind not in "fiu" or not np.all(np.isfinite(array)):
             raise DigitlabError(f"{path}: expected finite numbers, got {array.dtype}")
         arrays[name] = array.astype(np.float32)

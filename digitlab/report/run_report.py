@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.data.arrayfile import read_npz
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.metrics import classification_metrics
 from digitlab.report import figures
@@ -27,8 +28,11 @@ def load_run(run_dir) -> dict:
         raise DigitlabError(f"{run_dir}: not a run folder (no predictions.npz)")
     run = {name: _read_json(run_dir / f"{name}.json") for name in ("settings", "metrics")}
     run["history"] = _read_json(run_dir / "history.json") if (run_dir / "history.json").is_file() else None
-    with np.load(run_dir / "predictions.npz", allow_pickle=False) as p:
-        run["predictions"] = {key: p[key] for key in ("images", "labels", "proba", "classes")}
+    predictions = read_npz(run_dir / "predictions.npz")
+    missing = [key for key in ("images", "labels", "proba", "classes") if key not in predictions]
+    if missing:
+        raise DigitlabError(f"{run_dir}/predictions.npz: has no {', '.join(missing)}")
+    run["predictions"] = {key: predictions[key] for key in ("images", "labels", "proba", "classes")}
     return run
 
 
