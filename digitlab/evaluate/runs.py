@@ -28,7 +28,7 @@ from digitlab.data import load_dataset, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.metrics import classification_metrics
 from digitlab.files import write_json
-from digitlab.models import make_model, save_model
+from digitlab.models import check_training_set, make_model, save_model
 from digitlab.models.size import count_parameters
 
 TRAIN_SCORE_SIZE = 10_000
@@ -49,6 +49,7 @@ def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", da
     estimator = make_model(model, engine=engine, **(params or {}))
     if "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
+    check_training_set(estimator, train_split.labels, dataset)
     settings = {"dataset": dataset, "dataset_name": data.name,
                 "data_dir": str(data_dir) if data_dir else None, "model": model, "engine": engine, "seed": seed,
                 "subsample": subsample, "image_shape": list(data.image_shape),
