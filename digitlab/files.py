@@ -1,4 +1,4 @@
-"""Atomic file writes: a file is either complete or absent, never half-written.
+"""Atomic file writes: a file is either complete or absent, never half-written; JSON read back.
 
 Everything digitlab writes for a user (downloads, model files, checkpoints,
 run folders, submissions) goes through `atomic_path`: write to a temporary file
@@ -11,8 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
+
+from digitlab.errors import DigitlabError
 
 
 @contextlib.contextmanager
@@ -46,6 +49,30 @@ def write_text(path, text: str) -> Path:
 
 def write_json(path, obj) -> Path:
     return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def read_json(path, what: str = "JSON file"):
+    """The JSON value in `path`; one clear line (`DigitlabError`) when it is not one we can read."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DigitlabError(f"{path}: not a {what} (not UTF-8 text)") from None
+    return parse_json(text, f"{path}: not a {what}")
+
+
+def parse_json(text: str, failure: str):
+    """`json.loads(text)`, or `DigitlabError('<failure> (why)')`.
+
+    Valid JSON nested deeper than Python's parser goes (about 1,000 levels)
+    raises RecursionError, not ValueError: it is called too deep, not invalid.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise DigitlabError(f"{failure} (nested too deeply to read: more than about "
+                            f"{sys.getrecursionlimit():,} levels of brackets)") from None
+    except ValueError as exc:
+        raise DigitlabError(f"{failure} (not valid JSON: {exc})") from None
 
 
 def _jsonable(value):

@@ -101,6 +101,6 @@ def parse_params(pairs: list[str]) -> dict:
             raise DigitlabError(f"--param expects NAME=VALUE, got {pair!r}")
         try:
             params[name] = _json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON: the text itself
             params[name] = text
     return params

@@ -28,7 +28,7 @@ import numpy as np
 
 from digitlab.data.arrayfile import read_npz
 from digitlab.errors import DigitlabError
-from digitlab.files import atomic_path
+from digitlab.files import atomic_path, parse_json
 from digitlab.models.filecheck import check_arrays, check_meta, check_rebuilt
 
 FORMAT = "digitlab-model"
@@ -105,11 +105,7 @@ def _read(path) -> tuple[dict, dict]:
     text = arrays.pop(META_KEY, None)
     if text is None or text.shape != () or text.dtype.kind != "U":
         raise DigitlabError(f"{path}: not a digitlab model file (no {META_KEY} text)")
-    try:
-        meta = json.loads(str(text))
-    except (ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
-        raise DigitlabError(f"{path}: not a digitlab model file (its metadata is not JSON: {reason})") from None
+    meta = parse_json(str(text), f"{path}: not a digitlab model file (its metadata)")
     if isinstance(meta, dict) and (meta.get("format") != FORMAT or meta.get("version") != VERSION):
         raise DigitlabError(f"{path}: not a digitlab model file (format {meta.get('format')!r})")
     check_arrays(path, arrays)

@@ -20,7 +20,6 @@ stored as a model `.npz` (see `modelfile.py`).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
@@ -29,7 +28,7 @@ import numpy as np
 
 from digitlab.data.arrayfile import read_npy
 from digitlab.errors import DigitlabError
-from digitlab.files import atomic_path, write_json
+from digitlab.files import atomic_path, read_json, write_json
 from digitlab.nn import architecture as arch_lib
 
 META = "model.json"
@@ -136,10 +135,10 @@ def _read_meta(folder: Path) -> dict | None:
     path = folder / META
     if not path.is_file():
         return None
+    meta = read_json(path, "digitlab weights description")
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
         meta["architecture"], meta["classes"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError, IndexError) as exc:
         raise DigitlabError(f"{path}: not a digitlab weights description ({exc})") from exc
     return meta
 

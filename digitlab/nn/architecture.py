@@ -33,11 +33,10 @@ torch's nn.Linear keeps (out, in), and its converter transposes.
 from __future__ import annotations
 
 import copy
-import json
 import math
-from pathlib import Path
 
 from digitlab.errors import DigitlabError
+from digitlab.files import read_json
 
 LAYER_OPTIONS = {
     "dense": {"units": None, "init": "he"},
@@ -69,13 +68,9 @@ def validate(arch: dict) -> dict:
 def load(path) -> dict:
     """The architecture in a JSON file, checked (what `digitlab train --model FILE.json` trains)."""
     try:
-        text = Path(path).read_text()
+        arch = read_json(path, "JSON architecture")
     except OSError as exc:
         raise DigitlabError(f"{path}: cannot read the architecture file ({exc.strerror or exc})") from None
-    try:
-        arch = json.loads(text)
-    except ValueError as exc:
-        raise DigitlabError(f"{path}: not a JSON architecture ({exc})") from None
     try:
         return validate(arch)
     except DigitlabError as exc:

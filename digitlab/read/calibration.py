@@ -29,7 +29,6 @@ non-digits.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from digitlab.errors import DigitlabError
+from digitlab.files import read_json
 from digitlab.models.pretrained import HERE as PRETRAINED
 from digitlab.nn.activations import softmax
 
@@ -182,8 +182,8 @@ def load_calibration(path) -> Calibration:
     path = Path(path)
     if not path.is_file():
         return Calibration()
+    fields = read_json(path, "calibration file")
     try:
-        fields = json.loads(path.read_text(encoding="utf-8"))
         return Calibration(**{k: fields[k] for k in Calibration.__dataclass_fields__ if k in fields})
     except (ValueError, TypeError) as exc:
         raise DigitlabError(f"{path}: not a calibration file ({exc})") from exc

@@ -15,6 +15,7 @@ import numpy as np
 from digitlab.data.arrayfile import read_npz
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.metrics import classification_metrics
+from digitlab.files import read_json
 from digitlab.report import figures
 from digitlab.report.html import details, figure, kpis, page, paragraph, section, table
 
@@ -37,12 +38,9 @@ def load_run(run_dir) -> dict:
 
 
 def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DigitlabError(f"{path.parent}: not a complete run folder (no {path.name})") from None
-    except ValueError as exc:
-        raise DigitlabError(f"{path}: not valid JSON ({exc})") from None
+    if not path.is_file():
+        raise DigitlabError(f"{path.parent}: not a complete run folder (no {path.name})")
+    return read_json(path, "run file")
 
 
 def confident_mistakes(labels, proba, classes, n: int = N_MISTAKES) -> list[dict]:
