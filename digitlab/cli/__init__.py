@@ -9,9 +9,12 @@ exits with status 2; Ctrl-C exits with 130.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from digitlab import __version__
 from digitlab.cli.parser import Parser
@@ -54,6 +57,35 @@ def main(argv=None) -> int:
     args = vars(build_parser().parse_args(argv))
     func = args.pop("func")
     args.pop("command")
+    with _sigterm_unwinds():
+        return _run(func, args)
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """SIGTERM (`kill`, a scheduler's time limit) unwinds like Ctrl-C, so temporaries are removed.
+
+    Python's default is to die at once, leaving `.part` files beside what was being written.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum, frame):
+    raise Terminated
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind (removing temporaries) and exit with 143."""
+
+
+def _run(func, args: dict) -> int:
     try:
         return func(**args) or 0
     except DigitlabError as exc:
@@ -75,3 +107,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("digitlab: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("digitlab: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM

@@ -15,7 +15,6 @@ run that fails or is interrupted leaves no half-written folder behind.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -27,7 +26,7 @@ from digitlab import __version__
 from digitlab.data import load_dataset, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.metrics import classification_metrics
-from digitlab.files import write_json
+from digitlab.files import atomic_dir, write_json
 from digitlab.models import check_training_set, make_model, save_model
 from digitlab.models.size import count_parameters
 
@@ -101,10 +100,7 @@ def _write_run(runs_dir: Path, name: str, settings, metrics, estimator, info, pr
     final = runs_dir / name
     if final.exists():
         raise DigitlabError(f"{final}: a run folder with this name exists already")
-    tmp = runs_dir / f".{name}.part"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_dir(final) as tmp:
         write_json(tmp / "settings.json", settings)
         write_json(tmp / "metrics.json", metrics)
         if getattr(estimator, "history_", None):
@@ -114,8 +110,4 @@ def _write_run(runs_dir: Path, name: str, settings, metrics, estimator, info, pr
         from digitlab.report import write_run_report
 
         write_run_report(tmp)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final

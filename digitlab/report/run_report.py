@@ -15,7 +15,7 @@ import numpy as np
 from digitlab.data.arrayfile import read_npz
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.metrics import classification_metrics
-from digitlab.files import read_json
+from digitlab.files import final_name, read_json
 from digitlab.report import figures
 from digitlab.report.html import details, figure, kpis, page, paragraph, section, table
 
@@ -87,7 +87,7 @@ def build_run_report(run_dir, data_dir=None) -> str:
     test = classification_metrics(p["labels"], p["proba"], p["classes"])
     train_images, train_labels, note = training_images(settings, data_dir, (p["images"], p["labels"]))
     title = f"{settings.get('model')} on {settings.get('dataset')}"
-    name = run_dir.name.removeprefix(".").removesuffix(".part")  # runs.py renders in ".NAME.part"
+    name = final_name(run_dir)  # runs.py renders in a temporary folder beside the run's
     sub = (f"run {name} · engine {settings.get('engine')} · seed {settings.get('seed')} · "
            f"started {settings.get('started', '?')}")
     sections = [
