@@ -85,7 +85,7 @@ def tiny_model_file(tmp_path_factory) -> Path:
     from digitlab.nn.estimators import MLPClassifier
 
     data = load_dataset("digits")
-    model = MLPClassifier((16,), max_iter=3, random_state=0).fit(to_features(data.train.images), data.train.labels)
+    model = MLPClassifier((16,), max_iter=30, random_state=0).fit(to_features(data.train.images), data.train.labels)
     path = tmp_path_factory.mktemp("tiny-model") / "tiny.npz"
     save_model(model, path, info={"input_shape": [8, 8], "classes": list(range(10)), "dataset": "digits"})
     return path

@@ -14,6 +14,7 @@ run that fails or is interrupted leaves no half-written folder behind.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -48,7 +49,7 @@ def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", da
     estimator = make_model(model, engine=engine, **(params or {}))
     if "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
-    check_training_set(estimator, train_split.labels, dataset)
+    check_training_set(estimator, train_split.labels, dataset, n_features=math.prod(data.image_shape))
     settings = {"dataset": dataset, "dataset_name": data.name,
                 "data_dir": str(data_dir) if data_dir else None, "model": model, "engine": engine, "seed": seed,
                 "subsample": subsample, "image_shape": list(data.image_shape),

@@ -58,15 +58,21 @@ def _models_of(engine: str) -> dict:
         return {}
 
 
-def check_training_set(estimator, labels, source: str) -> None:
-    """Refuse, before fitting, labels no model can learn from: one class only, or fewer rows than k-NN's k."""
+def check_training_set(estimator, labels, source: str, n_features: int | None = None) -> None:
+    """Refuse, before fitting, data `estimator` cannot learn from: one class only, fewer rows than
+    k-NN's k, or images that an architecture given as a file does not take (`n_features` per row)."""
     if labels is None:
         raise DigitlabError(f"{source}: has no labels to train on")
     classes = np.unique(labels)
     if len(classes) < 2:
         raise DigitlabError(f"{source}: its {len(labels)} training images are all of one class "
                             f"({classes[0] if len(classes) else 'none'}); a classifier needs two or more")
-    k = estimator.get_params(deep=False).get("n_neighbors")
+    params = estimator.get_params(deep=False)
+    if isinstance(params.get("architecture"), dict):
+        from digitlab.nn.architecture import check_fits, validate
+
+        check_fits(validate(params["architecture"]), n_features, len(classes))
+    k = params.get("n_neighbors")
     if isinstance(k, int) and len(labels) < k:
         raise DigitlabError(f"{source}: {len(labels)} training images, fewer than the {k} neighbours "
                             f"k-NN looks at (n_neighbors={k})")
