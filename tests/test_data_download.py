@@ -421,7 +421,7 @@ def test_sigterm_mid_download_removes_the_temporary(tmp_path, tiny):
 
 def test_a_killed_downloads_temporary_is_swept_by_the_next_run(tmp_path, tiny):
     """SIGKILL cannot be caught, so its .part stays; the next download clears it once it is stale."""
-    files, checksums, arrays = tiny
+    files, checksums, _ = tiny
     status, _, left = _killed_download(tmp_path, files, signal.SIGKILL)
     assert status == -signal.SIGKILL and len(left) == 1 and left[0].endswith(".part")
     stale = tmp_path / "mnist" / left[0]
