@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from digitlab.errors import DigitlabError
@@ -494,3 +496,44 @@ def test_bad_checkpoint(body, phrase, tmp_path):
     with pytest.raises(DigitlabError) as error:
         load_checkpoint(path)
     assert phrase in str(error.value) and "\n" not in str(error.value)
+
+
+# -- hypothesis: any bytes, in the places a header is expected ----------------------------------------
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(header=st.dictionaries(st.sampled_from(["descr", "fortran_order", "shape", "x"]),
+                              st.one_of(st.sampled_from(["|u1", "<f4", "|O", "<U3", "bogus"]), st.booleans(),
+                                        st.lists(st.integers(-3, 10**7), max_size=4).map(tuple)), max_size=4),
+       data=st.binary(max_size=64))
+def test_any_npy_header_is_read_or_refused_in_one_line(tmp_path, header, data):
+    """A member's .npy header with any keys, types, shapes (huge, negative) and any data after it."""
+    from digitlab.data.arrayfile import read_npz
+
+    text = repr(header).encode("latin1")
+    pad = 64 - (10 + len(text) + 1) % 64
+    member = b"\x93NUMPY\x01\x00" + (len(text) + pad + 1).to_bytes(2, "little") + text + b" " * pad + b"\n" + data
+    path = zip_of(tmp_path / "fuzz.npz", {"images.npy": member})
+    try:
+        arrays = read_npz(path)
+    except DigitlabError as exc:
+        assert "\n" not in str(exc)
+        return
+    array = arrays["images"]  # accepted: then it is exactly the bytes that were there
+    assert array.nbytes == len(data) and not array.dtype.hasobject
+
+
+@FUZZ
+@given(text=st.text(alphabet="0123456789,-.e \nlabelpix", max_size=300))
+def test_any_csv_text_is_read_or_refused_in_one_line(tmp_path, text):
+    from digitlab.data.csvfile import read_kaggle_csv
+
+    path = write_csv(tmp_path / "fuzz.csv", text)
+    try:
+        split = read_kaggle_csv(path)
+    except DigitlabError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert split.images.dtype == np.uint8 and len(split.images) >= 1
