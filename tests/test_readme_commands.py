@@ -114,13 +114,14 @@ SERVER = [cmd for cmd in PLAN if cmd.startswith(("digitlab serve", "curl"))]
 
 
 def readme_commands() -> list[str]:
-    """The `$ ` lines of README.md's console blocks, continuation lines joined, in order."""
+    """The prompt lines (`$ ...`, or `host$ ...`) of README.md's console blocks, continuation lines joined,
+    in order, without the prompt."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
     commands = []
     for block in re.findall(r"```console\n(.*?)```", text, re.DOTALL):
         for line in re.sub(r"\\\n\s*", "", block).splitlines():
-            if line.lstrip().startswith("$ "):
-                commands.append(line.strip()[2:].strip())
+            if prompt := re.match(r"\s*[\w.-]*\$ ", line):
+                commands.append(line[prompt.end():].strip())
     return commands
 
 

@@ -3,8 +3,9 @@
 Each command module defines `add_parser(subparsers)`, which registers its
 flags and sets `func`, a function taking the parsed flags as keyword
 arguments (flags map one-to-one onto the library's keyword arguments). A
-user's mistake (`DigitlabError`, a missing file) prints one line to stderr and
-exits with status 2; Ctrl-C exits with 130.
+user's mistake (`DigitlabError`, a missing file, a usage error: see `parser.py`)
+prints one line to stderr and exits with status 2; Ctrl-C exits with 130 and
+SIGTERM with 143, both after removing what was half-written.
 """
 
 from __future__ import annotations
