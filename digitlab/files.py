@@ -27,6 +27,7 @@ from digitlab.errors import DigitlabError
 PART = ".part"
 QUIET_SECONDS = 60  # a temporary unchanged this long, whose process is gone, is stale
 ORPHAN_SECONDS = 3600  # older digitlab named temporaries without the writer's PID: stale after an hour
+DAY_SECONDS = 86_400  # untouched for a day: stale even if its PID now names another process
 
 
 @contextlib.contextmanager
@@ -94,7 +95,7 @@ def _stale(tmp: Path, target: str) -> bool:
     except FileNotFoundError:
         return False
     if match:
-        return age > QUIET_SECONDS and not _alive(int(match[2]))
+        return age > DAY_SECONDS or (age > QUIET_SECONDS and not _alive(int(match[2])))
     return age > ORPHAN_SECONDS
 
 

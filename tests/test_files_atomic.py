@@ -132,8 +132,11 @@ def test_the_sweep_removes_only_stale_temporaries_of_ours(tmp_path):
         _age(path, 2 * files.ORPHAN_SECONDS)
     fresh = tmp_path / f".model.npz.{dead}-fresh000.part"
     fresh.write_bytes(b"x")  # its writer is gone but it changed seconds ago
+    ancient = tmp_path / f".model.npz.{alive}-ancient0.part"
+    ancient.write_bytes(b"x")
+    _age(ancient, 2 * files.DAY_SECONDS)  # a PID that lives on (reused?), but untouched for two days
     swept = {p.name for p in sweep_stale(tmp_path / "model.npz")}
-    assert swept == {name for name, (_, stale) in names.items() if stale}
+    assert swept == {name for name, (_, stale) in names.items() if stale} | {ancient.name}
     assert {p.name for p in tmp_path.iterdir()} == (set(names) - swept) | {fresh.name}
 
 
