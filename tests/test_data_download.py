@@ -6,6 +6,7 @@ The server (started per test in a thread) offers:
     /missing/FILE   404
     /drop/FILE      promises the whole FILE, sends half, closes the connection
     /slow/FILE      answers only after SLOW_SECONDS
+    /stall/FILE     sends half of FILE, then nothing for STALL_SECONDS (a download to kill midway)
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ import contextlib
 import gzip
 import hashlib
 import http.server
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +33,9 @@ from digitlab.data import download as dl
 from digitlab.data.idx import load_idx_folder
 from digitlab.errors import DigitlabError
 
+REPO = Path(__file__).resolve().parents[1]
 SLOW_SECONDS = 3.0
+STALL_SECONDS = 20.0
 FILES = list(dl.FILES.values())
 
 
@@ -47,8 +55,11 @@ def _handler(files: dict[str, bytes], requests: list[str]):
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body[: len(body) // 2] if kind == "drop" else body)
-            self.close_connection = kind == "drop"
+            self.wfile.write(body[: len(body) // 2] if kind in ("drop", "stall") else body)
+            if kind == "stall":
+                self.wfile.flush()
+                time.sleep(STALL_SECONDS)
+            self.close_connection = kind in ("drop", "stall")
 
         def log_message(self, *args):  # keep pytest's output clean
             pass
@@ -379,3 +390,48 @@ def test_emnist_bad_archive_is_reported_and_removed(tmp_path):
             md5s={hashlib.md5(wrong).hexdigest()},
         )
     assert list((tmp_path / "emnist-digits").iterdir()) == []
+
+
+def _killed_download(tmp_path, files, sig):
+    """`digitlab data download mnist` in a subprocess, sent `sig` once its temporary file is being written.
+
+    Returns (exit status, stderr, the files left in the data folder).
+    """
+    url_files = {name: body * 64 for name, body in files.items()}  # big enough to be caught midway
+    with serve(url_files) as (url, _):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "digitlab", "data", "download", "mnist", "--data-dir", str(tmp_path),
+             "--mirror", f"{url}/stall"],
+            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        folder = tmp_path / "mnist"
+        deadline = time.monotonic() + 60
+        while not (folder.is_dir() and any(p.name.endswith(".part") for p in folder.iterdir())):
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+            time.sleep(0.05)
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=60)
+    return process.returncode, stderr, sorted(p.name for p in folder.iterdir())
+
+
+def test_sigterm_mid_download_removes_the_temporary(tmp_path, tiny):
+    status, stderr, left = _killed_download(tmp_path, tiny[0], signal.SIGTERM)
+    assert status == 143 and stderr.strip().splitlines()[-1] == "digitlab: terminated"
+    assert "Traceback" not in stderr and left == []
+
+
+def test_a_killed_downloads_temporary_is_swept_by_the_next_run(tmp_path, tiny):
+    """SIGKILL cannot be caught, so its .part stays; the next download clears it once it is stale."""
+    files, checksums, _ = tiny
+    status, _, left = _killed_download(tmp_path, files, signal.SIGKILL)
+    assert status == -signal.SIGKILL and len(left) == 1 and left[0].endswith(".part")
+    stale = tmp_path / "mnist" / left[0]
+    with serve(files) as (url, _):
+        dl.prepare_idx_dataset("mnist", data_dir=tmp_path, mirrors=[f"{url}/good"], checksums=checksums,
+                               log=lambda m: None)
+    assert stale.exists()  # written seconds ago: the rule waits a minute, in case its writer lives on
+    old = time.time() - 120
+    os.utime(stale, (old, old))
+    with serve(files) as (url, _):
+        dl.prepare_idx_dataset("mnist", data_dir=tmp_path, mirrors=[f"{url}/good"], checksums=checksums,
+                               log=lambda m: None)
+    assert sorted(p.name for p in (tmp_path / "mnist").iterdir()) == sorted(FILES)

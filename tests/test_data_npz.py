@@ -84,7 +84,7 @@ def test_bad_arrays_are_named(tmp_path, change, message):
 def test_pickled_objects_are_refused(tmp_path):
     path = tmp_path / "evil.npz"
     np.savez(path, images=np.array([{"x": 1}], dtype=object), labels=np.zeros(1, int))
-    with pytest.raises(DigitlabError, match="holds pickled objects, which digitlab refuses"):
+    with pytest.raises(DigitlabError, match="holds Python objects, which digitlab refuses"):
         load_npz_dataset(path)
 
 

@@ -120,9 +120,9 @@ def bad(folder, name, array):
     (lambda f: (f / "b2.npy").unlink(), "expected W1.npy, b1.npy"),
     (lambda f: bad(f, "W2", np.zeros((10, 9))), "W2 takes 9 inputs but W1 gives 10"),
     (lambda f: bad(f, "b1", np.zeros((7, 1))), "b1"),
-    (lambda f: bad(f, "W1", np.array([{"x": 1}], dtype=object)), "not a readable .npy"),
+    (lambda f: bad(f, "W1", np.array([{"x": 1}], dtype=object)), "holds Python objects"),
     (lambda f: bad(f, "W2", np.full((10, 10), np.nan)), "finite numbers"),
-    (lambda f: (f / "b1.npy").write_bytes(b"not numpy"), "not a readable .npy"),
+    (lambda f: (f / "b1.npy").write_bytes(b"not numpy"), "not an .npy array"),
 ])
 def test_damaged_folders_are_one_line_errors(tmp_path, damage, message):
     folder = write_learners_folder(tmp_path / "model", np.random.default_rng(3))

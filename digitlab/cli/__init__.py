@@ -3,18 +3,22 @@
 Each command module defines `add_parser(subparsers)`, which registers its
 flags and sets `func`, a function taking the parsed flags as keyword
 arguments (flags map one-to-one onto the library's keyword arguments). A
-user's mistake (`DigitlabError`, a missing file) prints one line to stderr and
-exits with status 2; Ctrl-C exits with 130.
+user's mistake (`DigitlabError`, a missing file, a usage error: see `parser.py`)
+prints one line to stderr and exits with status 2; Ctrl-C exits with 130 and
+SIGTERM with 143, both after removing what was half-written.
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from digitlab import __version__
+from digitlab.cli.parser import Parser
 from digitlab.errors import DigitlabError
 
 COMMANDS = (  # in the order --help lists them
@@ -40,8 +44,8 @@ EXTRA_FOR_MODULE = {"torch": "torch", "keras": "keras", "fastapi": "serve", "uvi
                     "dask": "cluster", "distributed": "cluster"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="digitlab", description="Recognise handwritten digits: data, models, reports, serving."
     )
     parser.add_argument("--version", action="version", version=f"digitlab {__version__}")
@@ -55,6 +59,35 @@ def main(argv=None) -> int:
     args = vars(build_parser().parse_args(argv))
     func = args.pop("func")
     args.pop("command")
+    with _sigterm_unwinds():
+        return _run(func, args)
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """SIGTERM (`kill`, a scheduler's time limit) unwinds like Ctrl-C, so temporaries are removed.
+
+    Python's default is to die at once, leaving `.part` files beside what was being written.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum, frame):
+    raise Terminated
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind (removing temporaries) and exit with 143."""
+
+
+def _run(func, args: dict) -> int:
     try:
         return func(**args) or 0
     except DigitlabError as exc:
@@ -76,3 +109,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("digitlab: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("digitlab: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM

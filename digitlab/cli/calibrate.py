@@ -27,12 +27,12 @@ def run(data_dir, model, validation, trust):
     from digitlab.read.reader import Reader, shipped_model_names
 
     checks = cal.load_validation(validation) if validation else None
-    images, labels = _held_out_mnist(data_dir)
-    held_out = f"MNIST test[{cal.HELD_OUT.start}:{cal.HELD_OUT.stop}] ({len(labels)} images) through digitlab.preprocess"
     targets = [(model, Path(model).with_suffix(".calibration.json"))] if model else \
         [(name, cal.calibration_path(name)) for name in shipped_model_names()]
-    for name, path in targets:
-        reader = Reader.load(name, trust=trust, calibration=False)
+    readers = [(name, Reader.load(name, trust=trust, calibration=False), path) for name, path in targets]
+    images, labels = _held_out_mnist(data_dir)  # after the models: a bad model file is named first
+    held_out = f"MNIST test[{cal.HELD_OUT.start}:{cal.HELD_OUT.stop}] ({len(labels)} images) through digitlab.preprocess"
+    for name, reader, path in readers:
         fitted = cal.calibrate_reader(reader, images, labels, held_out)
         if checks is not None:
             fitted = replace(fitted, **cal.reject_rule_for(reader, *checks))

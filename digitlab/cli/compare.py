@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from digitlab.cli.common import add_data_flags, print_json
+from digitlab.cli.common import add_data_flags, int_at_least, print_json
 
 
 def add_parser(subparsers) -> None:
@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
                         "layers, 6 folds), or all")
     p.add_argument("--cv", type=int, default=4, help="number of folds (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the folds and the models (default 0)")
-    p.add_argument("--subsample", type=int, default=None, metavar="N",
+    p.add_argument("--subsample", type=int_at_least(1), default=None, metavar="N",
                    help="cross-validate on N train images (stratified), e.g. for mnist")
     p.add_argument("--n-jobs", type=int, default=-1,
                    help="folds fitted in parallel here (default -1: all cores; with --scheduler every "

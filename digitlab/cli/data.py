@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from digitlab.cli.common import print_json
+from digitlab.cli.common import DATASETS_HELP, print_json
+from digitlab.data import DATASET_NAMES, DOWNLOADABLE
 from digitlab.errors import DigitlabError
 
 MAX_SHOW = 400  # beyond this the grid's cells are too small to read
@@ -14,8 +15,8 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "data",
         help="download a dataset, summarise it, or show samples",
-        description="Datasets: digits (embedded), mnist, fashion-mnist, or a "
-        "Kaggle .csv, an .npz, an IDX folder or an image folder.",
+        description=f"Datasets: {', '.join(DATASET_NAMES)}, or a path: a Kaggle .csv, an .npz, "
+        "a folder of the four IDX files or a folder of images with one sub-folder per class.",
     )
     actions = p.add_subparsers(metavar="ACTION", required=True)
 
@@ -44,12 +45,12 @@ def add_parser(subparsers) -> None:
     show_p.add_argument("--seed", type=int, default=0, help="which random sample (default 0)")
     show_p.set_defaults(func=show)
 
-    down_p = actions.add_parser("download", help="download and verify mnist or fashion-mnist")
+    down_p = actions.add_parser("download", help=f"download and verify {', '.join(DOWNLOADABLE)}")
     down_p.add_argument(
         "name",
         metavar="NAME",
-        choices=("mnist", "fashion-mnist", "emnist-digits"),
-        help="mnist or fashion-mnist",
+        choices=DOWNLOADABLE,
+        help=", ".join(DOWNLOADABLE),
     )
     down_p.add_argument(
         "--data-dir",
@@ -74,7 +75,7 @@ def add_parser(subparsers) -> None:
 
 def _add_name(parser) -> None:
     parser.add_argument(
-        "name", metavar="NAME", help="digits, mnist, fashion-mnist, or a .csv/.npz/folder path"
+        "name", metavar="NAME", help=DATASETS_HELP
     )
     parser.add_argument(
         "--data-dir",

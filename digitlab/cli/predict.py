@@ -36,15 +36,21 @@ def run(inputs, model, trust, json, csv, deskew, chunk_size):
         raise DigitlabError(f"--chunk-size must be at least 1, got {chunk_size}")
     reader = Reader.load(model, trust=trust, deskew=deskew)
     writer = {True: JsonWriter, False: CsvWriter if csv else TableWriter}[json]()
-    failed = 0
+    failed = total = 0
     for path, result in reader.predict_files(expand_inputs(inputs), chunk_size=chunk_size):
+        total += 1
         if isinstance(result, DigitlabError):
             failed += 1
             print(f"digitlab: error: {result}", file=sys.stderr)
         writer.write(path, result)
     writer.close()
+    if total == 0:
+        raise DigitlabError(f"no image files in {', '.join(inputs)} "
+                            f"(looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+    if failed == total:  # nothing read: a user error, each file's line already says why
+        return 2
     if failed:
-        print(f"digitlab: {failed} file(s) could not be read", file=sys.stderr)
+        print(f"digitlab: {failed} of {total} files could not be read", file=sys.stderr)
     return 1 if failed else 0
 
 

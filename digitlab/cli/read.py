@@ -31,7 +31,9 @@ def run(image, model, trust, deskew, json):
     print(reading.text if reading.text else "(no digits found)")
     for d in reading.digits:
         x0, y0, x1, y1 = d.box
-        print(f"  {d.digit}  p={d.probability:.3f}  {d.status:<6}  box=({x0}, {y0}, {x1}, {y1})")
+        # an unsure digit may have a high p: the model is sure, but the input does not look like a digit
+        why = f"  {d.warnings[-1]}" if d.status == "unsure" and d.warnings else ""
+        print(f"  {d.digit}  p={d.probability:.3f}  {d.status:<6}  box=({x0}, {y0}, {x1}, {y1}){why}")
     for warning in reading.warnings:
         print(f"warning: {warning}")
     return 0

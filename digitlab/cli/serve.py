@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
+from digitlab.cli.common import port
 from digitlab.errors import DigitlabError
 
 # Two processes on two cores: 620 instead of 337 requests a second (BENCHMARKS.md, Serving)
@@ -17,7 +18,7 @@ def add_parser(subparsers) -> None:
                    help="a model .npz or run folder (default: the shipped model)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 exposes it to your network)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--port", type=port, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--trust", action="store_true",
                    help="allow a model file that holds pickled scikit-learn objects (runs code: trusted files only)")
     p.add_argument("--max-body-bytes", type=int, default=8 * 2**20,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from digitlab.cli.common import add_data_flags, int_list, print_json
+from digitlab.cli.common import add_data_flags, int_at_least, int_list, print_json
 from digitlab.errors import DigitlabError
 
 # flag -> estimator keyword argument (scikit-learn's names, as every model uses them)
@@ -38,7 +38,7 @@ def add_parser(subparsers) -> None:
                                                   "preset, or an architecture .json file (default knn)")
     p.add_argument("--engine", default="numpy", help="numpy (default), torch or keras, for networks")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--subsample", type=int, default=None, metavar="N",
+    p.add_argument("--subsample", type=int_at_least(1), default=None, metavar="N",
                    help="train on N images (stratified) instead of the whole train split")
     p.add_argument("--runs-dir", default="runs", help="where run folders go (default runs/)")
     p.add_argument("--name", dest="run_name", default=None, help="run folder name (default dataset-model-time)")
@@ -101,6 +101,6 @@ def parse_params(pairs: list[str]) -> dict:
             raise DigitlabError(f"--param expects NAME=VALUE, got {pair!r}")
         try:
             params[name] = _json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON: the text itself
             params[name] = text
     return params

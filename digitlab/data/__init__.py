@@ -12,10 +12,11 @@ from pathlib import Path
 from digitlab.data.dataset import Dataset, Split, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
 
-__all__ = ["DATASET_NAMES", "Dataset", "Split", "load_dataset", "stratified_subsample",
+__all__ = ["DATASET_NAMES", "DOWNLOADABLE", "Dataset", "Split", "load_dataset", "stratified_subsample",
            "to_features"]
 
 DATASET_NAMES = ("digits", "mnist", "fashion-mnist", "emnist-digits", "mnist-lab20")
+DOWNLOADABLE = ("mnist", "fashion-mnist", "emnist-digits")  # mnist-lab20 is cut from mnist
 
 
 def load_dataset(name: str = "digits", data_dir=None, download: bool = True) -> Dataset:

@@ -73,9 +73,15 @@ def to_features(images: np.ndarray) -> np.ndarray:
 
 
 def stratified_subsample(split: Split, n: int, seed: int = 0) -> Split:
-    """At most `n` examples, the same share of each class as the whole split."""
+    """At most `n` examples, the same share of each class as the whole split (every class at least once)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise DigitlabError(f"a subsample is a whole number of images, 1 or more; got {n!r}")
     if n >= len(split):
         return split
+    n_classes = len(np.unique(split.labels)) if split.labels is not None else 0
+    if n < n_classes:
+        raise DigitlabError(f"a subsample of {n} images cannot hold one of each of the {n_classes} "
+                            f"classes; use {n_classes} or more")
     from sklearn.model_selection import train_test_split
 
     index, _ = train_test_split(

@@ -29,7 +29,7 @@ from pathlib import Path
 from digitlab.data.dataset import Dataset
 from digitlab.data.idx import ROLES, find_idx_files, load_idx_folder
 from digitlab.errors import DigitlabError
-from digitlab.files import atomic_path
+from digitlab.files import atomic_path, sweep_stale
 
 MIRRORS = {
     "mnist": (
@@ -115,6 +115,8 @@ def prepare_idx_dataset(
     order = list(mirrors or MIRRORS[name])
     variants = {}
     for role, filename in FILES.items():
+        if managed:  # an earlier download killed outright left its temporary here
+            sweep_stale(folder / filename)
         path = found.get(role)
         variant = _verify(path, role, name, checksums) if path else None
         if path and not variant:

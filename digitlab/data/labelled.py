@@ -35,8 +35,11 @@ def labelled_files(folder) -> list[tuple[str, int]]:
 
 
 def _from_csv(path: Path) -> list[tuple[str, int]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DigitlabError(f"{path}: not a UTF-8 CSV of file,label rows ({type(exc).__name__})") from None
     if not rows or not {"file", "label"} <= set(rows[0]):
         raise DigitlabError(f"{path}: expected a header line 'file,label' and one row per image")
     out = []
@@ -44,5 +47,8 @@ def _from_csv(path: Path) -> list[tuple[str, int]]:
         label = (row["label"] or "").strip()
         if label not in CLASS_NAMES:
             raise DigitlabError(f"{path}: line {i}: label must be a digit 0-9, got {label!r}")
-        out.append((str(path.parent / row["file"].strip()), int(label)))
+        name = (row["file"] or "").strip()
+        if not name:
+            raise DigitlabError(f"{path}: line {i}: no file name")
+        out.append((str(path.parent / name), int(label)))
     return out

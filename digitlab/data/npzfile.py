@@ -13,11 +13,11 @@ and (n, H, W, 1) are reshaped to (n, H, W). Labels are whole numbers 0-9.
 from __future__ import annotations
 
 import math
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from digitlab.data.arrayfile import read_npz
 from digitlab.data.dataset import Dataset, Split
 from digitlab.data.holdout import holdout_split
 from digitlab.errors import DigitlabError
@@ -49,22 +49,11 @@ def load_npz_dataset(path) -> Dataset:
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
-    with open(path, "rb") as f:
-        magic = f.read(4)
-    if magic != b"PK\x03\x04":  # every .npz is a zip archive; anything else np.load would unpickle
-        raise DigitlabError(f"{path}: not an .npz archive (a zip of .npy arrays from np.savez)")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise DigitlabError(
-                f"{path}: holds pickled objects, which digitlab refuses to load "
-                "(they can run code); store plain numeric arrays"
-            )
-        raise DigitlabError(f"{path}: not a readable .npz file ({exc})")
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise DigitlabError(f"{path}: not a readable .npz file ({exc or type(exc).__name__})")
+    arrays = read_npz(path)
+    for key in ("images", "labels", "test_images", "test_labels"):
+        if key in arrays and arrays[key].dtype.kind not in "biuf":
+            raise DigitlabError(f"{path}: '{key}' has dtype {arrays[key].dtype}, expected numbers")
+    return arrays
 
 
 def _images(path: Path, key: str, images: np.ndarray) -> np.ndarray:

@@ -52,9 +52,7 @@ def load_cv_data(dataset: str = "digits", data_dir=None, subsample: int | None =
     data = load_dataset(dataset, data_dir=data_dir)
     if data.train.labels is None:
         raise DigitlabError(f"{dataset}: its train split has no labels to cross-validate on")
-    if subsample is not None and subsample < 1:
-        raise DigitlabError(f"--subsample must be a positive number of images, got {subsample}")
-    split = stratified_subsample(data.train, subsample, seed) if subsample else data.train
+    split = stratified_subsample(data.train, subsample, seed) if subsample is not None else data.train
     return to_features(split.images), split.labels, data
 
 

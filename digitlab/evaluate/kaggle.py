@@ -13,6 +13,7 @@ malformed file where Kaggle would take it.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def _load(path, trust: bool, shape: tuple):
 
 def _train(train, model: str, engine: str, params, seed: int, shape: tuple, log, summary: dict):
     from digitlab.data.csvfile import read_kaggle_csv
-    from digitlab.models import make_model
+    from digitlab.models import check_training_set, make_model
 
     if train is None:
         raise DigitlabError(f"{model!r} is not a saved model here; to train it, give --train train.csv")
@@ -110,6 +111,7 @@ def _train(train, model: str, engine: str, params, seed: int, shape: tuple, log,
     estimator = make_model(model, engine=engine, **(params or {}))
     if "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
+    check_training_set(estimator, split.labels, str(train), n_features=math.prod(split.shape))
     X = to_features(split.images)
     log(f"fitting {model} ({engine}) on {len(X)} images from {train} ...")
     start = time.perf_counter()

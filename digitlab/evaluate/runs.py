@@ -14,8 +14,8 @@ run that fails or is interrupted leaves no half-written folder behind.
 
 from __future__ import annotations
 
+import math
 import os
-import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -28,8 +28,8 @@ from digitlab.data import load_dataset, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.metrics import classification_metrics
 from digitlab.evaluate.results import RunResult
-from digitlab.files import write_json
-from digitlab.models import make_model, save_model
+from digitlab.files import atomic_dir, write_json
+from digitlab.models import check_training_set, make_model, save_model
 from digitlab.models.size import count_parameters
 
 TRAIN_SCORE_SIZE = 10_000
@@ -46,10 +46,11 @@ def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", da
     data = load_dataset(dataset, data_dir=data_dir)
     if data.test is None or data.test.labels is None:
         raise DigitlabError(f"{dataset}: has no labelled test split to score on")
-    train_split = stratified_subsample(data.train, subsample, seed) if subsample else data.train
+    train_split = stratified_subsample(data.train, subsample, seed) if subsample is not None else data.train
     estimator = make_model(model, engine=engine, **(params or {}))
     if "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
+    check_training_set(estimator, train_split.labels, dataset, n_features=math.prod(data.image_shape))
     settings = {"dataset": dataset, "dataset_name": data.name,
                 "data_dir": str(data_dir) if data_dir else None, "model": model, "engine": engine, "seed": seed,
                 "subsample": subsample, "image_shape": list(data.image_shape),
@@ -101,10 +102,7 @@ def _write_run(runs_dir: Path, name: str, settings, metrics, estimator, info, pr
     final = runs_dir / name
     if final.exists():
         raise DigitlabError(f"{final}: a run folder with this name exists already")
-    tmp = runs_dir / f".{name}.part"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_dir(final) as tmp:
         write_json(tmp / "settings.json", settings)
         write_json(tmp / "metrics.json", metrics)
         if getattr(estimator, "history_", None):
@@ -114,8 +112,4 @@ def _write_run(runs_dir: Path, name: str, settings, metrics, estimator, info, pr
         from digitlab.report import write_run_report
 
         write_run_report(tmp)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final

@@ -2,6 +2,7 @@
 
     registry.py       every model by name, built as a scikit-learn estimator
     modelfile.py      the pickle-free model file (.npz plus JSON metadata)
+    filecheck.py      what a model file must hold: checked metadata, finite weights of the right dtype
     numpy_models.py   the numpy engine's named models and how its networks are stored
     torch_models.py   the torch engine's, loadable without torch
     keras_models.py   the Keras engine's, loadable without keras
@@ -14,6 +15,6 @@
 """
 
 from digitlab.models.modelfile import load_model, read_model_info, save_model
-from digitlab.models.registry import make_model, model_names
+from digitlab.models.registry import check_training_set, make_model, model_names
 
-__all__ = ["load_model", "make_model", "model_names", "read_model_info", "save_model"]
+__all__ = ["check_training_set", "load_model", "make_model", "model_names", "read_model_info", "save_model"]

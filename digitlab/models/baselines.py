@@ -75,6 +75,7 @@ def _decode_sk_mlp(params, arrays, trust):
     model.n_features_in_ = model.coefs_[0].shape[0]
     model.out_activation_ = "softmax" if len(arrays["classes"]) > 2 else "logistic"
     model._label_binarizer = LabelBinarizer().fit(arrays["classes"])
+    model.classes_ = model._label_binarizer.classes_  # as fit sets it
     return model
 
 

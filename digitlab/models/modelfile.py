@@ -20,15 +20,16 @@ needs `trust=True` (`--trust` on the CLI), because unpickling runs code.
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from digitlab.data.arrayfile import read_npz
 from digitlab.errors import DigitlabError
-from digitlab.files import atomic_path
+from digitlab.files import atomic_path, parse_json
+from digitlab.models.filecheck import check_arrays, check_meta, check_rebuilt
 
 FORMAT = "digitlab-model"
 VERSION = 1
@@ -68,10 +69,13 @@ def load_model(path, *, trust: bool = False):
     meta, arrays = _read(path)
     try:
         model = decode_model(meta, arrays, trust)
+        stored = encode_model(model)[1]
     except DigitlabError:
         raise
     except Exception as exc:  # a file whose arrays do not fit its class
-        raise DigitlabError(f"{path}: model file is damaged ({type(exc).__name__}: {exc})") from exc
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise DigitlabError(f"{path}: model file is damaged ({reason})") from exc
+    check_rebuilt(path, arrays, stored)
     return model, meta["info"]
 
 
@@ -97,15 +101,15 @@ def _read(path) -> tuple[dict, dict]:
     path = Path(path)
     if not path.is_file():
         raise DigitlabError(f"{path}: no such model file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-        meta = json.loads(str(arrays.pop(META_KEY)))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        raise DigitlabError(f"{path}: not a digitlab model file ({exc})") from exc
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+    arrays = read_npz(path)
+    text = arrays.pop(META_KEY, None)
+    if text is None or text.shape != () or text.dtype.kind != "U":
+        raise DigitlabError(f"{path}: not a digitlab model file (no {META_KEY} text)")
+    meta = parse_json(str(text), f"{path}: not a digitlab model file (its metadata)")
+    if isinstance(meta, dict) and (meta.get("format") != FORMAT or meta.get("version") != VERSION):
         raise DigitlabError(f"{path}: not a digitlab model file (format {meta.get('format')!r})")
-    return meta, arrays
+    check_arrays(path, arrays)
+    return check_meta(path, meta), arrays
 
 
 def _describe(model) -> tuple[str, str]:

@@ -20,15 +20,15 @@ stored as a model `.npz` (see `modelfile.py`).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
 
 import numpy as np
 
+from digitlab.data.arrayfile import read_npy
 from digitlab.errors import DigitlabError
-from digitlab.files import atomic_path, write_json
+from digitlab.files import atomic_path, read_json, write_json
 from digitlab.nn import architecture as arch_lib
 
 META = "model.json"
@@ -116,10 +116,7 @@ def _read_arrays(folder: Path) -> dict[str, np.ndarray]:
         raise DigitlabError(f"{folder}: expected W1.npy, b1.npy, W2.npy, b2.npy, ... (found {have})")
     arrays = {}
     for name, path in found.items():
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as exc:
-            raise DigitlabError(f"{path}: not a readable .npy file ({exc})") from exc
+        array = read_npy(path)
         if array.dtype.kind not in "fiu" or not np.all(np.isfinite(array)):
             raise DigitlabError(f"{path}: expected finite numbers, got {array.dtype}")
         arrays[name] = array.astype(np.float32)
@@ -138,10 +135,10 @@ def _read_meta(folder: Path) -> dict | None:
     path = folder / META
     if not path.is_file():
         return None
+    meta = read_json(path, "digitlab weights description")
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
         meta["architecture"], meta["classes"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError, IndexError) as exc:
         raise DigitlabError(f"{path}: not a digitlab weights description ({exc})") from exc
     return meta
 

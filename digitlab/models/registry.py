@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
+
 from digitlab.errors import DigitlabError
 
 ENGINE_MODULES = {
@@ -49,6 +51,33 @@ def model_names(engine: str = "numpy") -> list[str]:
     return sorted(names)
 
 
+def _models_of(engine: str) -> dict:
+    try:
+        return engine_module(engine).MODELS
+    except DigitlabError:  # the engine's extra is not installed
+        return {}
+
+
+def check_training_set(estimator, labels, source: str, n_features: int | None = None) -> None:
+    """Refuse, before fitting, data `estimator` cannot learn from: one class only, fewer rows than
+    k-NN's k, or images that an architecture given as a file does not take (`n_features` per row)."""
+    if labels is None:
+        raise DigitlabError(f"{source}: has no labels to train on")
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise DigitlabError(f"{source}: its {len(labels)} training images are all of one class "
+                            f"({classes[0] if len(classes) else 'none'}); a classifier needs two or more")
+    params = estimator.get_params(deep=False)
+    if isinstance(params.get("architecture"), dict):
+        from digitlab.nn.architecture import check_fits, validate
+
+        check_fits(validate(params["architecture"]), n_features, len(classes))
+    k = params.get("n_neighbors")
+    if isinstance(k, int) and len(labels) < k:
+        raise DigitlabError(f"{source}: {len(labels)} training images, fewer than the {k} neighbours "
+                            f"k-NN looks at (n_neighbors={k})")
+
+
 def make_model(name: str, engine: str = "numpy", **params):
     """A fresh, unfitted estimator called `name`.
 
@@ -65,6 +94,10 @@ def make_model(name: str, engine: str = "numpy", **params):
     baselines = engine_module("sklearn").MODELS
     factories = baselines if name in baselines else engine_module(engine).MODELS
     if name not in factories:
+        home = [other for other in NETWORK_ENGINES if other != engine and name in _models_of(other)]
+        if home:
+            raise DigitlabError(f"model {name!r} runs on the {home[0]} engine, not {engine}: "
+                                f"add --engine {home[0]} (engine={home[0]!r})")
         raise DigitlabError(
             f"unknown model {name!r} for engine {engine!r}; choose from {', '.join(model_names(engine))}"
         )

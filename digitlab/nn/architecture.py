@@ -33,11 +33,10 @@ torch's nn.Linear keeps (out, in), and its converter transposes.
 from __future__ import annotations
 
 import copy
-import json
 import math
-from pathlib import Path
 
 from digitlab.errors import DigitlabError
+from digitlab.files import read_json
 
 LAYER_OPTIONS = {
     "dense": {"units": None, "init": "he"},
@@ -52,6 +51,9 @@ LAYER_OPTIONS = {
     "tanh": {},
     "softmax": {},
 }
+# each layer option's valid range: sizes are whole numbers >= the bound, the rest numbers in [low, high)
+SIZES = {"units": 1, "filters": 1, "kernel_size": 1, "stride": 1, "pool_size": 1, "padding": 0}
+FRACTIONS = {"rate": (0.0, 1.0), "momentum": (0.0, 1.0), "eps": (1e-12, 1.0), "negative_slope": (0.0, 1.0)}
 INITS = ("he", "xavier", "normal")
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 
@@ -60,8 +62,14 @@ def validate(arch: dict) -> dict:
     """A copy of `arch` with every option filled in; a clear error for anything unknown."""
     if not isinstance(arch, dict) or "layers" not in arch or "input_shape" not in arch:
         raise DigitlabError("an architecture is a dict with 'input_shape' and 'layers'")
-    layers = [_fill(i, layer) for i, layer in enumerate(arch["layers"])]
-    full = {"input_shape": [int(d) for d in arch["input_shape"]], "layers": layers}
+    shape, layers = arch["input_shape"], arch["layers"]
+    if not isinstance(shape, list) or not 1 <= len(shape) <= 3 or not all(_whole(d, 1) for d in shape):
+        raise DigitlabError(f"input_shape must be a list of 1-3 positive whole numbers, e.g. [1, 28, 28]; "
+                            f"got {shape!r}")
+    if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
+        raise DigitlabError("'layers' must be a list of objects, e.g. [{\"type\": \"flatten\"}, ...]")
+    layers = [_fill(i, layer) for i, layer in enumerate(layers)]
+    full = {"input_shape": [int(d) for d in shape], "layers": layers}
     output_shapes(full)  # raises when the layers do not fit together
     return full
 
@@ -69,13 +77,9 @@ def validate(arch: dict) -> dict:
 def load(path) -> dict:
     """The architecture in a JSON file, checked (what `digitlab train --model FILE.json` trains)."""
     try:
-        text = Path(path).read_text()
+        arch = read_json(path, "JSON architecture")
     except OSError as exc:
         raise DigitlabError(f"{path}: cannot read the architecture file ({exc.strerror or exc})") from None
-    try:
-        arch = json.loads(text)
-    except ValueError as exc:
-        raise DigitlabError(f"{path}: not a JSON architecture ({exc})") from None
     try:
         return validate(arch)
     except DigitlabError as exc:
@@ -111,6 +115,10 @@ def check_fits(arch: dict, n_features: int | None, n_classes: int) -> None:
         raise DigitlabError(f"the architecture's output has shape {out}, but there are {n_classes} classes")
 
 
+def _whole(value, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
 def _fill(index: int, layer: dict) -> dict:
     kind = layer.get("type")
     if kind not in LAYER_OPTIONS:
@@ -125,6 +133,15 @@ def _fill(index: int, layer: dict) -> dict:
         raise DigitlabError(f"layer {index} ({kind}): missing option(s) {', '.join(missing)}")
     if kind == "maxpool2d" and full["stride"] is None:
         full["stride"] = full["pool_size"]
+    for name, low in SIZES.items():
+        if name in full and not _whole(full[name], low):
+            raise DigitlabError(f"layer {index} ({kind}): {name} must be a whole number >= {low}, "
+                                f"got {full[name]!r}")
+    for name, (low, high) in FRACTIONS.items():
+        value = full.get(name, low)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value < high:
+            raise DigitlabError(f"layer {index} ({kind}): {name} must be a number in [{low}, {high}), "
+                                f"got {value!r}")
     if full.get("init", "he") not in INITS:
         raise DigitlabError(f"layer {index}: unknown init {full['init']!r}; choose from {', '.join(INITS)}")
     return full

@@ -87,7 +87,7 @@ def no_digit_reason(ink: Ink, single: bool = False) -> str | None:
     if blobs > MAX_BLOBS:
         return f"no digit: {blobs} scattered specks (noise?)"
     if single and blobs > 3 and np.bincount(labels.ravel())[1:].max() < MIN_MAIN_BLOB * ink.mask.sum():
-        return f"no digit: ink scattered over {blobs} blobs (noise?)"
+        return f"no digit: ink scattered over {blobs} blobs (noise? for a number, use digitlab read)"
     return None
 
 
@@ -122,7 +122,8 @@ def describe(ink: Ink, original_shape) -> list[str]:
         warnings.append("digit touches the border (it may be cut off)")
     _, blobs = ndimage.label(mask, structure=np.ones((3, 3)))
     if blobs > 1:
-        warnings.append(f"{blobs} separate blobs (broken strokes, or more than one digit?)")
+        warnings.append(f"{blobs} separate blobs (broken strokes, or more than one digit? "
+                        "for a number, use digitlab read)")
     return warnings
 
 

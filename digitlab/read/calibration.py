@@ -29,7 +29,6 @@ non-digits.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 
 from digitlab.errors import DigitlabError
+from digitlab.files import read_json
 from digitlab.models.pretrained import HERE as PRETRAINED
 from digitlab.nn.activations import softmax
 
@@ -156,12 +156,17 @@ def fit_reject_rule(digits: tuple, others: tuple, keep: float = REJECT_KEEP,
 
 def load_validation(path) -> tuple[np.ndarray, np.ndarray, str]:
     """Validation model inputs from an .npz: `digits` and `others`, uint8 (n, H, W), and what they are."""
+    from digitlab.data.arrayfile import read_npz
+
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            digits, others = npz["digits"], npz["others"]
-            about = str(npz["about"]) if "about" in npz.files else Path(path).name
-    except (OSError, ValueError, KeyError) as exc:
-        raise DigitlabError(f"{path}: not a validation file with 'digits' and 'others' ({exc})") from exc
+        npz = read_npz(path)
+    except DigitlabError as exc:
+        raise DigitlabError(f"{path}: not a validation file ({str(exc).removeprefix(f'{path}: ')})") from None
+    if "digits" not in npz or "others" not in npz:
+        raise DigitlabError(f"{path}: not a validation file with 'digits' and 'others' "
+                            f"(found {', '.join(sorted(npz)) or 'nothing'})")
+    digits, others = npz["digits"], npz["others"]
+    about = str(npz["about"]) if "about" in npz else Path(path).name
     for name, x in (("digits", digits), ("others", others)):
         if x.dtype != np.uint8 or x.ndim != 3 or len(x) == 0:
             raise DigitlabError(f"{path}: '{name}' must be non-empty uint8 (n, H, W), got {x.dtype} {x.shape}")
@@ -177,8 +182,8 @@ def load_calibration(path) -> Calibration:
     path = Path(path)
     if not path.is_file():
         return Calibration()
+    fields = read_json(path, "calibration file")
     try:
-        fields = json.loads(path.read_text(encoding="utf-8"))
         return Calibration(**{k: fields[k] for k in Calibration.__dataclass_fields__ if k in fields})
     except (ValueError, TypeError) as exc:
         raise DigitlabError(f"{path}: not a calibration file ({exc})") from exc

@@ -91,8 +91,14 @@ def read_line(reader, image) -> Reading:
     inputs = [digit_input(reader, ink, piece) for piece in pieces]
     boxes = [_original_box(piece, ink.scale, grey.shape) for piece in pieces]
     digits = reader.predict_inputs(inputs, boxes=boxes) if inputs else []
-    warnings = [f"digit {i + 1} ({d.digit}) is unsure" for i, d in enumerate(digits) if d.status == "unsure"]
+    warnings = [unsure_warning(i, len(digits), d) for i, d in enumerate(digits) if d.status == "unsure"]
     return Reading("".join(str(d.digit) for d in digits), digits, warnings)
+
+
+def unsure_warning(index: int, n: int, digit) -> str:
+    """'digit 3 of 4, read as 1, is unsure: <why>': which place in the number, and the reason when known."""
+    why = f": {digit.warnings[-1]}" if digit.warnings else ""
+    return f"digit {index + 1} of {n}, read as {digit.digit}, is unsure{why}"
 
 
 def components(mask: np.ndarray) -> list[Box]:

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.data.arrayfile import read_npz
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.metrics import classification_metrics
+from digitlab.files import final_name, read_json
 from digitlab.report import figures
 from digitlab.report.html import details, figure, kpis, page, paragraph, section, table
 
@@ -27,18 +29,18 @@ def load_run(run_dir) -> dict:
         raise DigitlabError(f"{run_dir}: not a run folder (no predictions.npz)")
     run = {name: _read_json(run_dir / f"{name}.json") for name in ("settings", "metrics")}
     run["history"] = _read_json(run_dir / "history.json") if (run_dir / "history.json").is_file() else None
-    with np.load(run_dir / "predictions.npz", allow_pickle=False) as p:
-        run["predictions"] = {key: p[key] for key in ("images", "labels", "proba", "classes")}
+    predictions = read_npz(run_dir / "predictions.npz")
+    missing = [key for key in ("images", "labels", "proba", "classes") if key not in predictions]
+    if missing:
+        raise DigitlabError(f"{run_dir}/predictions.npz: has no {', '.join(missing)}")
+    run["predictions"] = {key: predictions[key] for key in ("images", "labels", "proba", "classes")}
     return run
 
 
 def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DigitlabError(f"{path.parent}: not a complete run folder (no {path.name})") from None
-    except ValueError as exc:
-        raise DigitlabError(f"{path}: not valid JSON ({exc})") from None
+    if not path.is_file():
+        raise DigitlabError(f"{path.parent}: not a complete run folder (no {path.name})")
+    return read_json(path, "run file")
 
 
 def confident_mistakes(labels, proba, classes, n: int = N_MISTAKES) -> list[dict]:
@@ -85,7 +87,7 @@ def build_run_report(run_dir, data_dir=None) -> str:
     test = classification_metrics(p["labels"], p["proba"], p["classes"])
     train_images, train_labels, note = training_images(settings, data_dir, (p["images"], p["labels"]))
     title = f"{settings.get('model')} on {settings.get('dataset')}"
-    name = run_dir.name.removeprefix(".").removesuffix(".part")  # runs.py renders in ".NAME.part"
+    name = final_name(run_dir)  # runs.py renders in a temporary folder beside the run's
     sub = (f"run {name} · engine {settings.get('engine')} · seed {settings.get('seed')} · "
            f"started {settings.get('started', '?')}")
     sections = [

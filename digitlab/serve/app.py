@@ -195,10 +195,19 @@ def _add_error_handlers(api) -> None:
 
     @api.exception_handler(HTTPException)
     def http_error(request: Request, exc: HTTPException):
-        if exc.status_code == 400:  # FastAPI's answer to a body that is not UTF-8 JSON
-            return JSONResponse({"detail": "body is not valid JSON (UTF-8 text)"}, status_code=422)
+        if exc.status_code == 400:  # FastAPI's answer to a body its JSON parser could not take
+            return JSONResponse({"detail": _unparsed_body(exc.__cause__)}, status_code=422)
         return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code,
                             headers=exc.headers)
+
+
+def _unparsed_body(cause) -> str:
+    """Why FastAPI could not parse a body (it raises its 400 from the parser's own exception)."""
+    if isinstance(cause, RecursionError):
+        return "body is JSON nested too deeply to read (requests here nest at most a few levels)"
+    if isinstance(cause, UnicodeDecodeError):
+        return "body is not UTF-8 text, so not JSON"
+    return "body is not valid JSON (UTF-8 text)"
 
 
 def _one_line(errors) -> str:

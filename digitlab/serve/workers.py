@@ -45,6 +45,9 @@ def _fork() -> int:
 
 
 def _worker(app, sock, parent: int) -> None:
+    # SIGTERM is how the parent stops a worker: uvicorn shuts down, then re-raises it to end the
+    # process. The CLI's handler (SIGTERM unwinds like Ctrl-C) is the parent's; here the default ends it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with(parent)
     try:
         _run(app, sock)
