@@ -27,6 +27,7 @@ COMMANDS = (  # in the order --help lists them
     "read",
     "inspect",
     "calibrate",
+    "adapt",
     "serve",
     "export",
     "ensemble",
