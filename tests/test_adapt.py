@@ -223,3 +223,24 @@ def test_undecodable_pictures_are_skipped_and_named_and_missing_classes_said(tmp
     assert code == 0 and out.is_file()
     assert "skipped" in err and "broken.png" in err
     assert "no examples of 3" in err
+
+
+def test_the_torch_body_gives_the_numpy_features(small):
+    pytest.importorskip("torch")
+    from digitlab.torch_engine.inference import body_features as torch_body
+
+    x = np.random.default_rng(1).random((9, 1, 28, 28), dtype=np.float32)
+    start = head_start(small.network_.arch)
+    np.testing.assert_allclose(torch_body(small, x, start, threads=1), body_features(small.network_, x, start),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_both_engines_adapt_to_nearly_the_same_model(small, tmp_path):
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    images = (rng.random((20, 28, 28)) * 255).astype(np.uint8)
+    labels = np.arange(20) % 10
+    runs = [adapt(small, images, labels, settings=AdaptSettings(epochs=2, example_rows=40), seed=3, engine=e)
+            for e in ("numpy", "torch")]
+    x = rng.random((50, 784), dtype=np.float32)
+    np.testing.assert_allclose(runs[0].model.predict_proba(x), runs[1].model.predict_proba(x), atol=1e-3)

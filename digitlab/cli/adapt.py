@@ -30,11 +30,14 @@ def add_parser(subparsers) -> None:
                    help="MNIST test digits scored before and after (a fixed draw; 10000 = all; 0 = none)")
     p.add_argument("--data-dir", default=None,
                    help="where MNIST files are cached or kept (default $DIGITLAB_DATA or ~/.cache/digitlab)")
+    p.add_argument("--engine", choices=("auto", "numpy", "torch"), default="auto",
+                   help="what runs the frozen layers' pass (the costly part): auto = torch for a "
+                        "torch-trained model when torch is installed, else numpy; the head learns in numpy")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run)
 
 
-def run(model, examples, output, epochs, lr, seed, holdout, replay, mnist_test, data_dir, json):
+def run(model, examples, output, epochs, lr, seed, holdout, replay, mnist_test, data_dir, engine, json):
     import numpy as np
 
     from digitlab.evaluate.adapt import AdaptSettings, adapt, can_adapt, hold_out, per_class
@@ -65,11 +68,12 @@ def run(model, examples, output, epochs, lr, seed, holdout, replay, mnist_test, 
         replayed, test = _mnist(data_dir, mnist_test)
         scored.update({"MNIST test": test} if mnist_test else {})
     settings = AdaptSettings(epochs=epochs, learning_rate=lr, replay=replay)
+    engine = _engine(engine, reader.info)
     result = adapt(reader.model, found.images[train], found.labels[train], replayed if replay else None,
-                   scored, settings, seed)
+                   scored, settings, seed, engine)
     summary = {"model": reader.name, "output": str(output), "examples": [str(e) for e in examples],
                "n_examples": int(len(found.labels)), "n_trained": int(len(train)), "n_held_out": int(len(held)),
-               "per_class": counts, "skipped": found.skipped, "replayed": min(replay, 60000), "engine": "numpy",
+               "per_class": counts, "skipped": found.skipped, "replayed": min(replay, 60000), "engine": engine,
                "seed": seed, "seconds": round(result.seconds, 2),
                "scores": {name: {"before": b, "after": a, "n": len(scored[name][1])}
                           for name, (b, a) in result.scores.items()}}
@@ -90,6 +94,19 @@ def _check_numbers(epochs, lr, holdout, replay, mnist_test):
         raise DigitlabError(f"--holdout must be in [0, 1), got {holdout}")
     if replay < 0 or mnist_test < 0:
         raise DigitlabError("--replay and --mnist-test count digits: 0 or more")
+
+
+def _engine(engine: str, info: dict) -> str:
+    """auto: torch for a torch-trained model when torch is installed, else numpy."""
+    if engine != "auto":
+        return engine
+    if info.get("trained_with") != "torch":
+        return "numpy"
+    try:
+        import digitlab.torch_engine.inference  # noqa: F401  (imports torch)
+    except ImportError:
+        return "numpy"
+    return "torch"
 
 
 def _mnist(data_dir, n_test):
@@ -114,7 +131,7 @@ def _card(reader, result, summary) -> dict:
                              if base.get(key) is not None} | {"name": reader.name},
             "adapted_on": {key: summary[key] for key in ("examples", "n_examples", "n_trained", "n_held_out",
                                                          "per_class", "skipped")},
-            "adapt": {"settings": result.settings, "seed": summary["seed"], "engine": "numpy",
+            "adapt": {"settings": result.settings, "seed": summary["seed"], "engine": summary["engine"],
                       "seconds": summary["seconds"], "rows": result.n_rows, "scores": summary["scores"]},
             "history": result.history}
 
@@ -122,7 +139,7 @@ def _card(reader, result, summary) -> dict:
 def _print_summary(s: dict, epochs: int) -> None:
     counts = " ".join(f"{c}:{n}" for c, n in s["per_class"].items())
     print(f"adapted {s['model']} on {s['n_trained']} examples ({counts}; {s['n_held_out']} held out), "
-          f"{s['replayed']} MNIST digits replayed, {epochs} epochs in {s['seconds']:.1f} s")
+          f"{s['replayed']} MNIST digits replayed, {epochs} epochs in {s['seconds']:.1f} s ({s['engine']} engine)")
     if s["scores"]:
         print(f"{'':<24} {'before':>8} {'after':>8}")
     for name, score in s["scores"].items():

@@ -24,6 +24,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from digitlab.errors import DigitlabError
 from digitlab.evaluate.warps import affine
@@ -59,11 +60,13 @@ def can_adapt(model) -> bool:
 
 
 def adapt(model, images, labels, replay=None, scored=None, settings: AdaptSettings = AdaptSettings(),
-          seed: int = 0) -> AdaptResult:
+          seed: int = 0, engine: str = "numpy") -> AdaptResult:
     """A copy of `model` fine-tuned on `images` (n, H, W) uint8 with digit `labels` (n,).
 
     replay : (images, labels) of other digits to mix in (MNIST training digits), or None.
     scored : {name: (images, labels)} to score before and after, e.g. held-out examples, MNIST test.
+    engine : what runs the frozen body's pass, the costly part: "numpy", or "torch" (the same
+        features to float32 rounding, faster). The head always learns in the numpy engine.
     """
     if not can_adapt(model):
         raise DigitlabError(f"cannot adapt a {type(model).__name__}: only networks (numpy, torch or Keras "
@@ -71,12 +74,19 @@ def adapt(model, images, labels, replay=None, scored=None, settings: AdaptSettin
     images, labels = np.asarray(images, dtype=np.uint8), np.asarray(labels)
     if len(images) == 0:
         raise DigitlabError("no examples to adapt on")
+    # one BLAS thread, as the training loop has: these products are small, and the cores are shared
+    body = _body(model, engine)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _adapt(model, images, labels, replay, scored or {}, settings, seed, body)
+
+
+def _adapt(model, images, labels, replay, scored, settings, seed, body) -> AdaptResult:
     rng = np.random.default_rng(seed)
     start_time = time.perf_counter()
     net = model.network_
     start = head_start(net.arch)
     x, y = training_rows(images, labels, replay, settings, rng)
-    feats = body_features(net, _inputs(x, model), start)
+    feats = body(_inputs(x, model), start)
     head = head_network(net, start)
     train_settings = TrainSettings(solver="adam", learning_rate_init=settings.learning_rate, schedule="cosine",
                                    max_iter=settings.epochs, batch_size=min(settings.batch_size, len(x)))
@@ -84,7 +94,7 @@ def adapt(model, images, labels, replay=None, scored=None, settings: AdaptSettin
     adapted = from_weights(model.architecture_, model.get_weights(), model.classes_)
     put_head(adapted.network_, head, start)
     seconds = time.perf_counter() - start_time
-    scores = {name: _before_after(model, adapted, start, *data) for name, data in (scored or {}).items()}
+    scores = {name: _before_after(model, adapted, start, body, *data) for name, data in scored.items()}
     return AdaptResult(adapted, history, scores, len(x), seconds, asdict(settings))
 
 
@@ -119,11 +129,22 @@ def hold_out(labels, share: float, rng) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(np.array(train_index, dtype=np.int64)), np.sort(np.array(held, dtype=np.int64))
 
 
-def _before_after(before, after, start: int, images, labels) -> tuple[float, float]:
+def _body(model, engine: str):
+    """body(x, start) -> the features after layers [0, start), run by `engine`."""
+    if engine == "numpy":
+        return lambda x, start: body_features(model.network_, x, start)
+    if engine == "torch":
+        from digitlab.torch_engine.inference import body_features as torch_body
+
+        return lambda x, start: torch_body(model, x, start)
+    raise DigitlabError(f"unknown engine {engine!r}: numpy or torch")
+
+
+def _before_after(before, after, start: int, body, images, labels) -> tuple[float, float]:
     """Accuracy of both models on the same images; the body is shared, so its features are computed once."""
     if len(images) == 0:
         return (float("nan"), float("nan"))
-    feats = body_features(before.network_, _inputs(images, before), start)
+    feats = body(_inputs(images, before), start)
     truth = _class_index(before, labels)
     return tuple(float((predict_proba(head_network(m.network_, start), feats).argmax(1) == truth).mean())
                  for m in (before, after))
