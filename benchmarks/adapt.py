@@ -53,6 +53,8 @@ def main():
     parser.add_argument("--lr", type=float, default=AdaptSettings.learning_rate)
     parser.add_argument("--replay", type=int, default=AdaptSettings.replay)
     parser.add_argument("--example-rows", type=int, default=AdaptSettings.example_rows)
+    parser.add_argument("--engine", choices=("numpy", "torch"), default="numpy",
+                        help="what runs the frozen body's pass while adapting (scoring always numpy)")
     parser.add_argument("--out", default="adapt-out", help="folder for results.json and adapt_k.png")
     args = parser.parse_args()
 
@@ -60,7 +62,8 @@ def main():
                              example_rows=args.example_rows)
     reader = Reader.load()
     start = head_start(reader.model.network_.arch)
-    print(f"model {reader.name}; {settings}; seeds {args.seeds}; load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"model {reader.name}; {settings}; {args.engine} engine; seeds {args.seeds}; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
     mnist = load_dataset("mnist", data_dir=args.data_dir, download=False)
     pick = np.sort(np.random.default_rng(0).choice(len(mnist.test.labels), args.mnist_test, replace=False))
     mnist_test = Scored(reader, start, mnist.test.images[pick], mnist.test.labels[pick])
@@ -72,7 +75,8 @@ def main():
         images, labels, has_digit = prepared(reader, Path(args.dev) / name, args.limit)
         pictures = Scored(reader, start, images, labels, has_digit)
         for k in args.ks:
-            runs = [one_run(reader, pictures, mnist_test, replay, k, seed, settings) for seed in args.seeds]
+            runs = [one_run(reader, pictures, mnist_test, replay, k, seed, settings, args.engine)
+                    for seed in args.seeds]
             rows.append({"set": name, "k": k, "runs": runs})
             print_row(name, k, runs)
     out = Path(args.out)
@@ -108,15 +112,15 @@ def prepared(reader, folder: Path, limit):
             np.array([p.has_digit for p in found]))
 
 
-def one_run(reader, pictures: Scored, mnist_test: Scored, replay, k: int, seed: int, settings) -> dict:
+def one_run(reader, pictures: Scored, mnist_test: Scored, replay, k: int, seed: int, settings, engine) -> dict:
     rng = np.random.default_rng(seed)
     examples = np.concatenate([rng.choice(np.flatnonzero(pictures.labels == c), k, replace=False)
                                for c in range(10)])
     examples = examples[pictures.has_digit[examples]]  # what `digitlab adapt` keeps
     queries = np.setdiff1d(np.arange(len(pictures.labels)), examples)
     result = adapt(reader.model, pictures.images[examples], pictures.labels[examples], replay,
-                   settings=settings, seed=seed)
-    return {"seed": seed, "examples": int(len(examples)), "queries": int(len(queries)),
+                   settings=settings, seed=seed, engine=engine)
+    return {"seed": seed, "examples": len(examples), "queries": len(queries),
             "before": pictures.accuracy(reader.model, queries), "after": pictures.accuracy(result.model, queries),
             "mnist_before": mnist_test.accuracy(reader.model), "mnist_after": mnist_test.accuracy(result.model),
             "seconds": result.seconds}

@@ -131,7 +131,7 @@ def test_adapt_writes_a_model_with_its_card(tmp_path, semeion, capsys):
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["n_examples"] == 30 and summary["n_held_out"] == 0  # 3 a class: floor(0.6) held out
-    model, info = load_model(out)
+    _, info = load_model(out)
     assert info["adapted_from"]["name"] == SMALL
     assert info["adapted_on"]["per_class"] == {str(c): 3 for c in range(10)}
     assert len(info["history"]) == 2 and info["input_shape"] == [28, 28]
@@ -244,3 +244,22 @@ def test_both_engines_adapt_to_nearly_the_same_model(small, tmp_path):
             for e in ("numpy", "torch")]
     x = rng.random((50, 784), dtype=np.float32)
     np.testing.assert_allclose(runs[0].model.predict_proba(x), runs[1].model.predict_proba(x), atol=1e-3)
+
+
+def test_an_interrupted_run_leaves_no_file(tmp_path, semeion, monkeypatch, capsys):
+    import digitlab.models.modelfile as modelfile
+
+    files, labels = semeion
+    pick = _pick(labels, 1, seed=4)
+    folder = _folder(tmp_path, [files[i] for i in pick], labels[pick])
+
+    def interrupted(f, **arrays):
+        f.write(b"half a model")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(modelfile.np, "savez_compressed", interrupted)
+    out = tmp_path / "mine.npz"
+    code = main(["adapt", SMALL, "--examples", str(folder), "-o", str(out), "--epochs", "1",
+                 "--replay", "0", "--mnist-test", "0"])
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    assert list(tmp_path.glob("*.npz")) == [] and list(tmp_path.glob(".mine.npz*")) == []

@@ -23,7 +23,6 @@ from test_serve_api import mnist
 from digitlab.models.modelfile import save_model
 from digitlab.models.registry import make_model
 
-
 SCRATCH = tempfile.mkdtemp(prefix="digitlab-serve-cli-")
 
 

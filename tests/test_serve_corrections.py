@@ -156,5 +156,24 @@ def test_concurrent_posts_lose_and_duplicate_nothing(reader, digits, db):
     for t in threads:
         t.join()
     assert statuses == [201] * 100 and len(set(ids)) == 100
-    images, labels = CorrectionStore(db).examples()
+    _, labels = CorrectionStore(db).examples()
     assert len(labels) == 100 and sorted(labels.tolist()) == sorted((w + i) % 10 for w in range(10) for i in range(10))
+
+
+def test_corrections_made_on_the_page_adapt_a_model_that_then_serves(reader, digits, db, tmp_path):
+    """The whole loop: correct through the API, `digitlab adapt` on the database, serve the result.
+
+    (The smallest shipped network is the one adapted, to keep the test quick.)
+    """
+    from digitlab.cli import main
+
+    client = TestClient(create_app(reader=reader, corrections_db=db))
+    for image, label in zip(*digits):
+        assert client.post("/api/corrections", json={"image": _paper(image), "label": int(label)}).status_code == 201
+    out = tmp_path / "mine.npz"
+    assert main(["adapt", "numpy-cnn-16-32-3ep", "--examples", str(db), "-o", str(out), "--epochs", "1", "--replay", "0",
+                 "--mnist-test", "0", "--engine", "numpy"]) == 0
+    served = TestClient(create_app(model=str(out)))
+    assert served.get("/api/health").json()["model"] == "mine"
+    answer = served.post("/api/predict", json={"pixels": digits[0][0].ravel().tolist()})
+    assert answer.status_code == 200 and answer.json()["digit"] == digits[1][0]

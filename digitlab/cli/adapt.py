@@ -72,7 +72,7 @@ def run(model, examples, output, epochs, lr, seed, holdout, replay, mnist_test, 
     result = adapt(reader.model, found.images[train], found.labels[train], replayed if replay else None,
                    scored, settings, seed, engine)
     summary = {"model": reader.name, "output": str(output), "examples": [str(e) for e in examples],
-               "n_examples": int(len(found.labels)), "n_trained": int(len(train)), "n_held_out": int(len(held)),
+               "n_examples": len(found.labels), "n_trained": len(train), "n_held_out": len(held),
                "per_class": counts, "skipped": found.skipped, "replayed": min(replay, 60000), "engine": engine,
                "seed": seed, "seconds": round(result.seconds, 2),
                "scores": {name: {"before": b, "after": a, "n": len(scored[name][1])}
