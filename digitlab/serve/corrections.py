@@ -25,7 +25,7 @@ import secrets
 from digitlab.data.corrections import CorrectionStore
 from digitlab.data.download import data_root
 from digitlab.errors import DigitlabError
-from digitlab.serve import images
+from digitlab.serve.images import decode_base64, image_size
 
 TOKEN_ENV = "DIGITLAB_TOKEN"
 DEFAULT_NAME = "corrections.db"
@@ -82,8 +82,8 @@ class Corrections:
             if self.reader.blank_canvas(seen):
                 raise DigitlabError("pixels: the canvas is blank: nothing to learn from")
         else:
-            upload = images.decode_base64(image)
-            images.image_size(upload, max_pixels)
+            upload = decode_base64(image)
+            image_size(upload, max_pixels)
             prepared = self.reader.prepare(upload)
             if not prepared.has_digit:
                 raise DigitlabError("image: no digit found in it: nothing to learn from ("
