@@ -74,6 +74,16 @@ def test_an_empty_file_is_migrated_and_a_newer_one_refused_untouched(tmp_path):
     assert newer.read_bytes() == before
 
 
+def test_someone_elses_database_is_refused_untouched(tmp_path):
+    other = tmp_path / "notes.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    before = other.read_bytes()
+    with pytest.raises(DigitlabError, match="not a corrections database"):
+        CorrectionStore(other)
+    assert other.read_bytes() == before
+
+
 def test_not_a_database_and_a_missing_one(tmp_path):
     (tmp_path / "notes.db").write_text("hello")
     with pytest.raises(DigitlabError, match="not an SQLite"):

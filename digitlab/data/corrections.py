@@ -97,6 +97,9 @@ class CorrectionStore:
                 if version > SCHEMA_VERSION:
                     raise DigitlabError(f"{self.path}: corrections database from a newer digitlab (schema "
                                         f"{version}, this one reads up to {SCHEMA_VERSION}); upgrade digitlab")
+                others = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+                if version == 0 and others:  # someone else's database: not ours to add tables to
+                    raise DigitlabError(f"{self.path}: an SQLite database, but not a corrections database")
                 for step in MIGRATIONS[version:]:
                     for statement in filter(str.strip, step.split(";")):
                         conn.execute(statement)
