@@ -263,3 +263,21 @@ def test_an_interrupted_run_leaves_no_file(tmp_path, semeion, monkeypatch, capsy
                  "--replay", "0", "--mnist-test", "0"])
     assert code == 130 and "interrupted" in capsys.readouterr().err
     assert list(tmp_path.glob("*.npz")) == [] and list(tmp_path.glob(".mine.npz*")) == []
+
+
+def test_a_torch_engine_network_is_adapted_as_the_same_numpy_network(digits):
+    pytest.importorskip("torch")
+    from digitlab.nn.estimators import NetworkClassifier
+    from digitlab.torch_engine.estimator import TorchNetClassifier
+
+    X_train, y_train, X_test, _ = digits
+    torch_model = TorchNetClassifier(architecture="mlp", hidden_layer_sizes=(16,), batchnorm=False, dropout=0.0,
+                                     max_iter=1, random_state=0).fit(X_train, y_train)
+    images = np.round(X_train[:30].reshape(30, 8, 8) * 255).astype(np.uint8)
+    # a learning rate too small to move anything: the adapted copy must answer as the torch model does
+    result = adapt(torch_model, images, y_train[:30], settings=AdaptSettings(epochs=1, learning_rate=1e-12),
+                   scored={"test": (np.round(X_test.reshape(-1, 8, 8) * 255).astype(np.uint8), digits[3])})
+    assert isinstance(result.model, NetworkClassifier)
+    np.testing.assert_allclose(result.model.predict_proba(X_test), torch_model.predict_proba(X_test), atol=1e-4)
+    before, after = result.scores["test"]
+    assert before == after

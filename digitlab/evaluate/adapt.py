@@ -56,21 +56,34 @@ class AdaptResult:
 
 
 def can_adapt(model) -> bool:
-    return isinstance(model, NetworkClassifier) and hasattr(model, "network_")
+    return as_numpy_network(model) is not None
+
+
+def as_numpy_network(model) -> NetworkClassifier | None:
+    """`model` in the numpy engine: itself, or a torch or Keras network's weights in a numpy network
+    (the same answers to float32 rounding); None for a model that is not a fitted network."""
+    if isinstance(model, NetworkClassifier):
+        return model if hasattr(model, "network_") else None
+    if all(hasattr(model, name) for name in ("architecture_", "get_weights", "classes_")):
+        return from_weights(model.architecture_, model.get_weights(), model.classes_)
+    return None
 
 
 def adapt(model, images, labels, replay=None, scored=None, settings: AdaptSettings = AdaptSettings(),
           seed: int = 0, engine: str = "numpy") -> AdaptResult:
-    """A copy of `model` fine-tuned on `images` (n, H, W) uint8 with digit `labels` (n,).
+    """A copy of `model` (any fitted network of ours) fine-tuned on `images` (n, H, W) uint8 with digit
+    `labels` (n,); the copy is a numpy-engine network.
 
     replay : (images, labels) of other digits to mix in (MNIST training digits), or None.
     scored : {name: (images, labels)} to score before and after, e.g. held-out examples, MNIST test.
     engine : what runs the frozen body's pass, the costly part: "numpy", or "torch" (the same
         features to float32 rounding, faster). The head always learns in the numpy engine.
     """
-    if not can_adapt(model):
+    numpy_model = as_numpy_network(model)
+    if numpy_model is None:
         raise DigitlabError(f"cannot adapt a {type(model).__name__}: only networks (numpy, torch or Keras "
                             "trained) can be fine-tuned, not the scikit-learn baselines")
+    model = numpy_model
     images, labels = np.asarray(images, dtype=np.uint8), np.asarray(labels)
     if len(images) == 0:
         raise DigitlabError("no examples to adapt on")
