@@ -247,7 +247,7 @@ def test_both_engines_adapt_to_nearly_the_same_model(small, tmp_path):
 
 
 def test_an_interrupted_run_leaves_no_file(tmp_path, semeion, monkeypatch, capsys):
-    import digitlab.models.modelfile as modelfile
+    from digitlab.models import modelfile
 
     files, labels = semeion
     pick = _pick(labels, 1, seed=4)
