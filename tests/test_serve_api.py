@@ -176,7 +176,7 @@ def test_models_and_health(client, reader):
 
     assert [m["name"] for m in models["shipped"]] == [c["name"] for c in list_pretrained()]
     assert all("path" not in m["card"] for m in models["shipped"])  # server paths stay private
-    assert client.get("/api/health").json() == {"status": "ok", "model": reader.name}
+    assert client.get("/api/health").json() == {"status": "ok", "model": reader.name, "corrections": "off"}
 
 
 def test_page_and_static_files_are_served(client):

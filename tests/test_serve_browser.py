@@ -231,3 +231,42 @@ def test_unsure_and_no_digit_are_said_plainly(server, browser, answer, shown, wo
     expect(page.locator("#answer")).to_have_class(re.compile(status))
     page.screenshot(path=SCREENS / f"phone-{status}.png", full_page=True)
     page.close()
+
+
+@pytest.fixture(scope="module")
+def server_keeping(mnist_dir, tmp_path_factory):
+    """uvicorn serving the app with a corrections database, in a thread: (url, reader, database path)."""
+    db = tmp_path_factory.mktemp("browser") / "corrections.db"
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    app = create_app(reader=serve_reader(mnist_dir), corrections_db=db)
+    running = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", db
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_a_correction_button_and_a_typed_digit_are_kept(server_keeping, browser):
+    from digitlab.data.corrections import CorrectionStore
+
+    url, db = server_keeping
+    errors = []
+    page = open_page(browser, url, VIEWPORTS["desktop"], errors)
+    expect(page.locator("#correct")).to_be_visible()
+    draw(page, STROKES[7])
+    expect(page.locator("#answer-digit")).to_have_text("7", timeout=10_000)
+    page.click("#correct-digits button[aria-label='It is a 1']")
+    expect(page.locator("#correct-status")).to_have_text(re.compile(r"Kept as a 1 \(the model said a 7\)"),
+                                                         timeout=10_000)
+    page.keyboard.press("4")
+    expect(page.locator("#correct-status")).to_have_text(re.compile(r"Kept as a 4"), timeout=10_000)
+    rows, total = CorrectionStore(db).list()
+    assert total == 2 and [(r["label"], r["predicted"], r["has_upload"]) for r in rows] == [(4, 7, True), (1, 7, True)]
+    assert errors == []
+    page.close()

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -22,6 +23,8 @@ from test_serve_api import mnist
 from digitlab.models.modelfile import save_model
 from digitlab.models.registry import make_model
 
+SCRATCH = tempfile.mkdtemp(prefix="digitlab-serve-cli-")
+
 
 @pytest.fixture(scope="module")
 def model_file(mnist_dir, tmp_path_factory):
@@ -33,24 +36,26 @@ def model_file(mnist_dir, tmp_path_factory):
 
 
 def digitlab(*args, **kwargs):
+    # the corrections database defaults to $DIGITLAB_DATA: a scratch folder here, never the user's
+    kwargs["env"] = {**kwargs.get("env", os.environ), "DIGITLAB_DATA": SCRATCH}
     return subprocess.Popen([sys.executable, "-m", "digitlab", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kwargs)
 
 
-def test_serve_prints_its_address_and_answers(model_file):
-    server = digitlab("serve", "--model", str(model_file), "--port", "0")
+def test_serve_prints_its_address_and_answers(model_file, tmp_path):
+    server = digitlab("serve", "--model", str(model_file), "--port", "0", "--db", str(tmp_path / "c.db"))
     try:
         line = server.stdout.readline()
         assert line.startswith("digitlab: serving on http://127.0.0.1:"), line + server.stderr.read()
         url = line.split()[3]
         with urllib.request.urlopen(f"{url}/api/health", timeout=30) as answer:
-            assert json.load(answer) == {"status": "ok", "model": "cli-knn"}
+            assert json.load(answer) == {"status": "ok", "model": "cli-knn", "corrections": "open"}
         with urllib.request.urlopen(f"{url}/api/models", timeout=30) as answer:
             assert json.load(answer)["active"]["source"] == str(model_file)
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl-C: uvicorn shuts down cleanly
         assert server.wait(timeout=30) == 0
-        assert server.stdout.read() == "digitlab: stopped\n"
+        assert server.stdout.read() == f"digitlab: corrections kept in {tmp_path / 'c.db'}\ndigitlab: stopped\n"
         assert "Traceback" not in server.stderr.read()
 
 
@@ -129,3 +134,25 @@ def test_connections_are_sent_without_nagle_delay():
             return option
 
     assert asyncio.run(accepted_nodelay()) != 0
+
+
+def test_off_loopback_corrections_need_the_printed_token(model_file, tmp_path):
+    import urllib.error
+
+    server = digitlab("serve", "--model", str(model_file), "--host", "0.0.0.0", "--port", "0",
+                      "--workers", "1", "--db", str(tmp_path / "c.db"), env={**os.environ, "DIGITLAB_TOKEN": ""})
+    try:
+        port = server.stdout.readline().strip().rsplit(":", 1)[1].split()[0]
+        kept = server.stdout.readline()
+        assert kept.startswith(f"digitlab: corrections kept in {tmp_path / 'c.db'}; they need the token "), kept
+        token = kept.split()[-1]
+        url = f"http://127.0.0.1:{port}/api/corrections"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=30)
+        assert refused.value.code == 401
+        asked = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(asked, timeout=30) as answer:
+            assert json.load(answer)["total"] == 0
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0

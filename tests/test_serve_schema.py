@@ -20,12 +20,14 @@ from test_serve_api import serve_reader
 from digitlab.serve.app import create_app
 
 OPERATIONS = [("/api/predict", "POST"), ("/api/read", "POST"), ("/api/models", "GET"),
-              ("/api/health", "GET")]
+              ("/api/health", "GET"), ("/api/corrections", "POST"), ("/api/corrections", "GET"),
+              ("/api/corrections", "DELETE"), ("/api/corrections/{correction_id}", "DELETE")]
 
 
 @pytest.fixture(scope="module")
-def api_schema(mnist_dir):
-    app = create_app(reader=serve_reader(mnist_dir), max_body_bytes=2**20)
+def api_schema(mnist_dir, tmp_path_factory):
+    app = create_app(reader=serve_reader(mnist_dir), max_body_bytes=2**20,
+                     corrections_db=tmp_path_factory.mktemp("schema") / "corrections.db")
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -36,8 +38,10 @@ def test_schema_lists_every_operation(api_schema):
 
 @pytest.mark.parametrize("path, method, mode", [
     *[(path, method, GenerationMode.POSITIVE) for path, method in OPERATIONS],
-    # the GET endpoints take nothing, so there is nothing to get wrong
+    # the other GET endpoints take nothing, so there is nothing to get wrong
     *[(path, method, GenerationMode.NEGATIVE) for path, method in OPERATIONS if method == "POST"],
+    ("/api/corrections", "GET", GenerationMode.NEGATIVE),  # offset and limit out of range
+    ("/api/corrections/{correction_id}", "DELETE", GenerationMode.NEGATIVE),
 ])
 def test_api_keeps_its_schema(api_schema, path, method, mode):
     operation = api_schema[path][method]

@@ -31,6 +31,7 @@ COMMANDS = (  # in the order --help lists them
     "read",
     "inspect",
     "calibrate",
+    "adapt",
     "serve",
     "export",
     "ensemble",

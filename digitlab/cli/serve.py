@@ -32,22 +32,33 @@ def add_parser(subparsers) -> None:
     p.add_argument("--backend", choices=("auto", "numpy", "torch"), default="auto",
                    help="what runs the model's forward pass: torch (same answers, faster), numpy, "
                         "or auto: torch when installed and the model is a network (default)")
+    p.add_argument("--db", default=None, metavar="PATH",
+                   help="the SQLite file that keeps the page's corrections, for `digitlab adapt` "
+                        "(default: corrections.db under $DIGITLAB_DATA or ~/.cache/digitlab)")
+    p.add_argument("--token", default=None,
+                   help="the token reading, adding and deleting corrections need (default $DIGITLAB_TOKEN; "
+                        "off loopback without one, a random token is made and printed)")
     p.set_defaults(func=run)
 
 
-def run(model, host, port, trust, max_body_bytes, max_pixels, workers, max_batch, backend):
+def run(model, host, port, trust, max_body_bytes, max_pixels, workers, max_batch, backend, db, token):
     try:
         import uvicorn  # noqa: F401 - the extra's other half, checked here for one clear message
 
         from digitlab.serve.app import create_app
+        from digitlab.serve.corrections import default_database, server_token
         from digitlab.serve.workers import serve
     except ImportError as exc:
         raise DigitlabError(f"serve needs an optional dependency ({exc.name}): pip install 'digitlab[serve]'")
     if workers < 1 or max_batch < 1:
         raise DigitlabError("--workers and --max-batch must be 1 or more")
+    token, made = server_token(host, token)
+    db = db or default_database()
     app = create_app(model, trust=trust, max_body_bytes=max_body_bytes, max_pixels=max_pixels,
-                     max_batch=max_batch, backend=backend)
+                     max_batch=max_batch, backend=backend, corrections_db=db, token=token)
     sock = _listen(host, port)
+    print(f"digitlab: corrections kept in {db}" + (f"; they need the token {token}" if made else
+                                                   "; they need the token" if token else ""), flush=True)
     serve(app, sock, workers)
     print("digitlab: stopped", flush=True)
     return 0

@@ -9,6 +9,9 @@ an ASGI app:
     POST /api/read         a number: base64 image -> Reading (digits with boxes)
     GET  /api/models       the model answering, and the models shipped in the package
     GET  /api/health       liveness
+    POST /api/corrections  what a misread digit really is -> stored (see `corrections`)
+    GET  /api/corrections  the stored ones, newest first, paged (?offset=&limit=)
+    DELETE /api/corrections/{id}, DELETE /api/corrections   forget one, or all
     GET  /docs, /openapi.json   the schema, from the pydantic models in `schemas`
 
 Every user mistake is a 4xx whose body is `{"detail": "one line"}`: 413 for a
@@ -22,7 +25,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -37,19 +41,22 @@ from digitlab.models.pretrained import list_pretrained
 from digitlab.read.reader import Reader
 from digitlab.serve import images, schemas
 from digitlab.serve.batching import Batcher
+from digitlab.serve.corrections import Corrections
 from digitlab.serve.limits import DEFAULT_MAX_BODY, BodyLimit
 
 STATIC = Path(str(resources.files("digitlab.serve") / "static"))
 ERRORS = {413: {"model": schemas.Error, "description": "request body over the size cap"},
           422: {"model": schemas.Error, "description": "an image or pixel list we cannot use"}}
 BACKENDS = ("auto", "numpy", "torch")  # what runs the forward pass of /api/predict (see `_batch_reader`)
+ROW_ID_MAX = 2**63 - 1  # SQLite's largest integer: a row id or offset past it cannot exist
 # The page loads nothing from elsewhere; saying so to the browser keeps it true.
 CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'"
 
 
 def create_app(model=None, *, trust: bool = False, reader=None,
                max_body_bytes: int = DEFAULT_MAX_BODY,
-               max_pixels: int = images.DEFAULT_MAX_PIXELS, max_batch: int = 8, backend: str = "auto"):
+               max_pixels: int = images.DEFAULT_MAX_PIXELS, max_batch: int = 8, backend: str = "auto",
+               corrections_db=None, token: str | None = None):
     """The FastAPI app serving `model` (None: the shipped default; a shipped name; a path).
 
     Parameters
@@ -71,6 +78,10 @@ def create_app(model=None, *, trust: bool = False, reader=None,
         (same probabilities, about twice as fast), "numpy" the model as loaded,
         "auto" torch when it is installed and the model is a network. The app's
         `state.backend` says which one runs.
+    corrections_db : path, optional
+        The SQLite file that keeps corrections (None: the corrections API answers 503).
+    token : str, optional
+        Required as `Authorization: Bearer <token>` by every corrections call (401 without it).
     """
     if reader is None:
         reader = Reader.load(model=model, trust=trust)
@@ -113,7 +124,11 @@ def create_app(model=None, *, trust: bool = False, reader=None,
 
     @api.get("/api/health", response_model=schemas.Health)
     async def health():
-        return {"status": "ok", "model": card["name"]}
+        kept_how = "off" if kept is None else "token" if token else "open"
+        return {"status": "ok", "model": card["name"], "corrections": kept_how}
+
+    kept = None if corrections_db is None else Corrections(reader, corrections_db, token)
+    _add_correction_routes(api, kept, max_pixels)
 
     @api.get("/", include_in_schema=False)
     def index():
@@ -122,6 +137,42 @@ def create_app(model=None, *, trust: bool = False, reader=None,
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     return api
+
+
+def _add_correction_routes(api, kept, max_pixels: int) -> None:
+    """POST, GET and DELETE /api/corrections: each behind the token rule (`Corrections.allows`)."""
+
+    def authorised(authorization: str | None = Header(None, description="Bearer <token>, off loopback")):
+        if kept is None:
+            raise HTTPException(503, "this server keeps no corrections (start it with `digitlab serve --db`)")
+        if not kept.allows(authorization):
+            raise HTTPException(401, "corrections need the server's token: Authorization: Bearer <token>",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    refusals = {**ERRORS, 401: {"model": schemas.Error, "description": "the server's token is missing or wrong"},
+                503: {"model": schemas.Error, "description": "this server keeps no corrections"}}
+    guarded = {"dependencies": [Depends(authorised)], "responses": refusals}
+
+    @api.post("/api/corrections", status_code=201, response_model=schemas.Correction, **guarded)
+    async def add_correction(request: schemas.CorrectionRequest):
+        """Store what a digit really is; the server prepares the picture as /api/predict does."""
+        return await run_in_threadpool(kept.add, request.image, request.pixels, request.label, max_pixels)
+
+    @api.get("/api/corrections", response_model=schemas.CorrectionPage, **guarded)
+    async def list_corrections(offset: int = Query(0, ge=0, le=ROW_ID_MAX), limit: int = Query(50, ge=1, le=500)):
+        return await run_in_threadpool(kept.page, offset, limit)
+
+    @api.delete("/api/corrections/{correction_id}", status_code=204, dependencies=guarded["dependencies"],
+                responses={**refusals, 404: {"model": schemas.Error, "description": "no such correction"}})
+    async def delete_correction(correction_id: int = PathParam(..., ge=1, le=ROW_ID_MAX)):
+        if not await run_in_threadpool(kept.store.delete, correction_id):
+            raise HTTPException(404, f"no correction {correction_id}")
+        return Response(status_code=204)
+
+    @api.delete("/api/corrections", response_model=schemas.Deleted, **guarded)
+    async def delete_all_corrections():
+        """Forget every stored correction (a person owns their data)."""
+        return {"deleted": await run_in_threadpool(kept.store.delete_all)}
 
 
 def _forward(reader):

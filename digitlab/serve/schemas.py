@@ -114,6 +114,48 @@ class Models(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     model: str
+    corrections: Literal["off", "open", "token"] = Field(
+        "off", description="whether corrections are kept, and whether they need the server's token")
+
+
+class CorrectionRequest(BaseModel):
+    """What a misread digit really is: the picture (as sent to /api/predict) and its label."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"image": "iVBORw0KGgo...(base64 PNG)", "label": 7}]})
+
+    image: str | None = Field(None, max_length=64 * 2**20, description="the picture as base64, as for /api/predict")
+    pixels: list[Pixel] | None = Field(None, min_length=N_PIXELS, max_length=N_PIXELS,
+                                       description="or 784 values 0-255, white ink on black")
+    label: int = Field(..., ge=0, le=9, strict=True, description="the digit it really is")
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        return PredictRequest._exactly_one(self)
+
+
+class Correction(BaseModel):
+    """One stored correction (its pictures stay in the database)."""
+
+    id: int
+    label: int = Field(..., ge=0, le=9)
+    predicted: int | None = Field(..., description="the model's answer when it was stored; null for 'no digit'")
+    height: int
+    width: int
+    has_upload: bool = Field(..., description="whether the raw upload is kept beside the model's input")
+    model: str | None
+    created: str = Field(..., description="UTC, ISO 8601")
+
+
+class CorrectionPage(BaseModel):
+    items: list[Correction] = Field(..., description="newest first")
+    total: int
+    offset: int
+    limit: int
+
+
+class Deleted(BaseModel):
+    deleted: int
 
 
 class Error(BaseModel):

@@ -56,3 +56,21 @@ class TorchForward:
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def body_features(model, X: np.ndarray, start: int, threads: int = 2, batch_size: int = 256) -> np.ndarray:
+    """Layers [0, start) of a fitted network, run by torch: X (n, *input_shape) -> features, float32.
+
+    The same numbers as `digitlab.nn.finetune.body_features` to float32 rounding, faster: adapting
+    a model (`digitlab.evaluate.adapt`) spends most of its time here.
+    """
+    body = set_weights(build_module(model.architecture_), model.get_weights()).eval()[:start]
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.inference_mode():
+            chunks = [body(torch.from_numpy(np.ascontiguousarray(X[i:i + batch_size], dtype=np.float32))).numpy()
+                      for i in range(0, len(X), batch_size)]
+    finally:
+        torch.set_num_threads(before)
+    return np.concatenate(chunks)

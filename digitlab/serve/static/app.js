@@ -96,6 +96,9 @@ document.addEventListener("keydown", (event) => {
     undo();
   } else if (event.key === "Escape") {
     clearAll();
+  } else if (/^[0-9]$/.test(event.key) && !event.ctrlKey && !event.metaKey && !event.altKey
+             && !$("correct").hidden) {
+    correct(Number(event.key));  // typing a digit says what the drawing really is
   }
 });
 
@@ -338,9 +341,56 @@ drop.addEventListener("drop", (event) => {
   readPhoto(event.dataTransfer.files[0]);
 });
 
+// ---- corrections: what a misread drawing really is, kept for `digitlab adapt` ----
+
+const TOKEN_KEY = "digitlab-token";
+
+for (let d = 0; d < 10; d++) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = String(d);
+  button.setAttribute("aria-label", `It is a ${d}`);
+  button.addEventListener("click", () => correct(d));
+  $("correct-digits").appendChild(button);
+}
+
+async function correct(label) {
+  const status = $("correct-status");
+  if (!strokes.length) { status.textContent = "Draw a digit first."; return; }
+  try {
+    const row = await postCorrection({image: drawingForServer(), label});
+    const said = row.predicted === null ? "no digit" : `a ${row.predicted}`;
+    status.textContent = `Kept as a ${row.label} (the model said ${said}); digitlab adapt learns from it.`;
+  } catch (error) {
+    status.textContent = `Not kept: ${error.message}`;
+  }
+}
+
+async function postCorrection(body) {
+  // Off loopback the server wants its token: ask once, keep it for this tab.
+  for (;;) {
+    const headers = {"Content-Type": "application/json"};
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const response = await fetch("/api/corrections", {method: "POST", headers, body: JSON.stringify(body)});
+    const answer = await response.json().catch(() => ({detail: response.statusText}));
+    if (response.status === 401) {
+      const given = window.prompt("This server keeps corrections behind a token. Token:");
+      if (!given) throw new Error(answer.detail);
+      sessionStorage.setItem(TOKEN_KEY, given.trim());
+      continue;
+    }
+    if (!response.ok) throw new Error(answer.detail || `HTTP ${response.status}`);
+    return answer;
+  }
+}
+
 // ---- start -----------------------------------------------------------------
 
 redraw();
 showEmpty();
-fetch("/api/health").then((r) => r.json()).then((h) => { $("model-name").textContent = h.model; })
+fetch("/api/health").then((r) => r.json()).then((h) => {
+  $("model-name").textContent = h.model;
+  $("correct").hidden = h.corrections === "off";
+})
   .catch(() => { $("model-name").textContent = "unreachable"; });
