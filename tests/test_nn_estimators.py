@@ -116,12 +116,14 @@ def test_wrong_number_of_features_at_predict(digits):
 
 @pytest.mark.parametrize("params, message", [
     ({"batch_size": 5000}, "batch_size=5000 is larger than the"),
-    ({"solver": "lbfgs"}, "unknown solver 'lbfgs'"),
-    ({"schedule": "warm"}, "unknown schedule 'warm'"),
-    ({"activation": "swish"}, "unknown activation 'swish'"),
+    ({"solver": "lbfgs"}, "solver must be one of sgd, momentum, nesterov, adam, adamw, got 'lbfgs'"),
+    ({"schedule": "warm"}, "schedule must be one of .*, got 'warm'"),
+    ({"activation": "swish"}, "activation must be one of relu, .*, got 'swish'"),
     ({"loss": "hinge"}, "unknown loss 'hinge'"),
-    ({"validation_fraction": 1.0}, "validation_fraction must be in"),
-    ({"max_iter": 0}, "max_iter .epochs. must be a whole number of at least 1"),
+    ({"validation_fraction": 1.0}, r"validation_fraction must be a fraction in \[0, 1\)"),
+    ({"max_iter": 0}, "max_iter must be a whole number >= 1 or 'auto', got 0"),
+    ({"augment": 2}, "augment must be one of none, shift"),
+    ({"augment": "affine"}, "the numpy engine cannot honour it .torch can."),
 ])
 def test_bad_settings_are_named(digits, params, message):
     X, y, _, _ = digits

@@ -14,6 +14,6 @@
 """
 
 from digitlab.models.modelfile import load_model, read_model_info, save_model
-from digitlab.models.registry import make_model, model_names
+from digitlab.models.registry import make_model, model_engine, model_names
 
-__all__ = ["load_model", "make_model", "model_names", "read_model_info", "save_model"]
+__all__ = ["load_model", "make_model", "model_engine", "model_names", "read_model_info", "save_model"]

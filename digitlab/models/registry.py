@@ -49,6 +49,20 @@ def model_names(engine: str = "numpy") -> list[str]:
     return sorted(names)
 
 
+def model_engine(name: str, engine: str = "numpy") -> str:
+    """The engine that builds `name`: "sklearn" for a baseline, else `engine`.
+
+    A baseline has no torch or keras version, so asking for one is an error, not a silent k-NN
+    (`make_model` itself builds a baseline whatever the engine, for comparisons that mix them).
+    """
+    if name in engine_module("sklearn").MODELS:
+        if engine in ("torch", "keras"):
+            raise DigitlabError(f"{name} is a scikit-learn baseline: the {engine} engine does not build it "
+                                "(--engine applies to networks: mlp, cnn, lenet5, presets)")
+        return "sklearn"
+    return engine
+
+
 def make_model(name: str, engine: str = "numpy", **params):
     """A fresh, unfitted estimator called `name`.
 
