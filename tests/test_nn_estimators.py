@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from digitlab.errors import DigitlabError
 from digitlab.models import load_model, make_model, save_model
@@ -14,12 +13,7 @@ from digitlab.models.numpy_models import MODELS
 from digitlab.nn import architecture as A
 from digitlab.nn.estimators import CNNClassifier, LeNet5Classifier, MLPClassifier, from_weights
 
-
-# scikit-learn's whole estimator suite on the MLP. The CNNs need square images, which most of
-# scikit-learn's checks (2 to 10 random features) cannot give, so their API is checked below by hand.
-@parametrize_with_checks([MLPClassifier((32,), max_iter=30, learning_rate_init=1e-2, random_state=0)])
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
+# scikit-learn's estimator checks for these (and every other engine's) estimators: test_estimator_checks.py
 
 
 def test_mlp_accuracy_floor_on_digits(digits):

@@ -91,7 +91,8 @@ class TorchNetClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row of X, (n,)."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: it raises NotFittedError before `classes_` is looked up
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Weights in our layout (dense (in, out)), as the numpy engine takes them."""
