@@ -21,6 +21,7 @@ from digitlab.data import load_dataset, stratified_subsample, to_features
 from digitlab.errors import DigitlabError
 from digitlab.models import make_model, model_names
 from digitlab.models.size import count_parameters
+from digitlab.progress import Progress
 
 DEFAULT_MODELS = ("knn", "logreg", "svm", "forest", "sk-mlp", "mlp", "cnn")
 
@@ -105,7 +106,10 @@ def cross_validate_candidates(candidates, X, y, cv: int = 4, seed: int = 0, n_jo
 
 
 def cross_validate_one(candidate: Candidate, X, y, folds, seed: int, n_jobs, log=None) -> dict:
-    from sklearn.model_selection import cross_validate
+    """scikit-learn's `cross_validate` (a clone per fold, in parallel through joblib, scored by
+    `estimator.score`), written out so each finished fold shows on the progress bar (when `log`)."""
+    from joblib import Parallel, delayed
+    from sklearn.base import clone
 
     estimator = make_model(candidate.model, engine=candidate.engine, **candidate.params)
     if "random_state" in estimator.get_params(deep=False):
@@ -113,11 +117,31 @@ def cross_validate_one(candidate: Candidate, X, y, folds, seed: int, n_jobs, log
     if log:
         log(f"cross-validating {candidate.label} ({folds.get_n_splits()} folds) ...")
     start = time.perf_counter()
-    scores = cross_validate(estimator, X, y, cv=folds, n_jobs=n_jobs, return_train_score=True,
-                            return_estimator=True, error_score="raise")
+    splits = list(folds.split(X, y))
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_fit_fold)(clone(estimator), X, y, train, test) for train, test in splits)
+    folds_done = []
+    with Progress(len(splits), f"cross-validating {candidate.label}", unit="fold", verbose=int(bool(log))) as bar:
+        for fold in jobs:
+            folds_done.append(fold)
+            bar.step(acc=fold["test_score"])
+    scores = {key: np.array([f[key] for f in folds_done]) for key in folds_done[0] if key != "estimator"}
+    scores["estimator"] = [f["estimator"] for f in folds_done]
     wall = time.perf_counter() - start
     test_sizes = [len(test) for _, test in folds.split(X, y)]
     return _row(candidate, scores, test_sizes, wall)
+
+
+def _fit_fold(estimator, X, y, train, test) -> dict:
+    """One fold, as `cross_validate` reports it: fit and score times, test and train accuracy."""
+    start = time.perf_counter()
+    estimator.fit(X[train], y[train])
+    fit_time = time.perf_counter() - start
+    start = time.perf_counter()
+    test_score = estimator.score(X[test], y[test])
+    score_time = time.perf_counter() - start
+    return {"fit_time": fit_time, "score_time": score_time, "test_score": test_score,
+            "train_score": estimator.score(X[train], y[train]), "estimator": estimator}
 
 
 def _row(candidate: Candidate, scores: dict, test_sizes: list[int], wall: float) -> dict:
