@@ -34,7 +34,7 @@ def add_network_flags(parser: argparse.ArgumentParser) -> None:
             group.add_argument("--resume", action="store_true", default=None, help=help)
             continue
         group.add_argument(f"--{setting.flag}", dest=setting.name, type=_parser(setting.name),
-                           default=None, help=help)
+                           default=None, metavar=setting.flag.upper().replace("-", "_"), help=help)
 
 
 def _parser(name: str):

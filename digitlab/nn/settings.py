@@ -90,12 +90,13 @@ def _choice(name, flag, default, options, help, engines=ENGINES, **kw) -> Settin
 
 SETTINGS = {s.name: s for s in [
     Setting("hidden_layer_sizes", "hidden", (128, 64, 32), "positive whole numbers, e.g. 128,64",
-            _positive_ints, "dense layer sizes: an mlp's hidden layers; a cnn's dense layers before the logits"),
+            _positive_ints, "dense layer sizes: an mlp's hidden layers; a cnn's dense layers before the logits "
+                            "(a cnn's own default: 128)"),
     Setting("channels", "channels", (16, 32), "positive whole numbers, e.g. 16,32", _positive_ints,
             "conv channels per stage of a cnn (two 3x3 convs and a 2x2 max-pool each)"),
     _choice("activation", "activation", "relu", ACTIVATIONS, "hidden-layer activation of an mlp"),
     Setting("dropout", "dropout", 0.0, "a rate in [0, 1)", lambda v: _number(v) and 0 <= v < 1,
-            "dropout rate after each hidden layer (0 = none)"),
+            "dropout rate after each hidden layer (0 = none; a cnn's own default: 0.25)"),
     _choice("init", "init", None, (None, *INITS),
             "weight initialisation of the hidden layers (default: he for relu, xavier otherwise)"),
     _choice("solver", "solver", "adam", SOLVERS, "optimiser (momentum and nesterov use --momentum)"),
