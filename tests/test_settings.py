@@ -147,3 +147,20 @@ def test_a_setting_check_names_the_valid_values_for_each_engine():
         S.check({"augment": "elastic"}, "keras")
     S.check({"augment": "elastic"}, "torch")
     S.check({"architecture": "anything", "n_neighbors": 3}, "numpy")  # not the table's: left to the estimator
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "sk-mlp", "--param", "learning_rate_init=-1"], "'learning_rate_init' parameter of MLPClassifier"),
+    (["--model", "knn", "--param", "n_neighbors=0"], "'n_neighbors' parameter of KNeighborsClassifier"),
+    (["--model", "mlp", "--param", "momentum=2"], "momentum must be a number in [0, 1), got 2"),
+])
+def test_a_param_out_of_range_is_refused_when_the_model_is_made(tmp_path, capsys, argv, message):
+    """--param bypasses the flags' checks: make_model checks every value (scikit-learn's baselines
+    too, which scikit-learn itself checks only in fit), before the data is loaded."""
+    assert main(["train", "--runs-dir", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    from digitlab.models import make_model
+
+    with pytest.raises(DigitlabError, match="learning_rate_init must be a finite number > 0"):
+        make_model("mlp", engine="keras", learning_rate_init=0.0)

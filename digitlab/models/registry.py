@@ -70,7 +70,7 @@ def make_model(name: str, engine: str = "numpy", **params):
     networks (`mlp`, `cnn`, presets) are built by `engine`; a name ending in
     `.json` is an architecture file (see `digitlab.nn.architecture`), trained
     by the engine's `network`. `params` are the estimator's own keyword
-    arguments; an unknown one is a clear error.
+    arguments; an unknown one, or a value out of range, is a clear error now, not at `fit`.
     """
     if name.endswith(".json"):
         from digitlab.nn.architecture import load
@@ -89,4 +89,22 @@ def make_model(name: str, engine: str = "numpy", **params):
         raise DigitlabError(
             f"model {name!r} does not take {', '.join(unknown)}; its parameters: {', '.join(sorted(valid))}"
         )
-    return model.set_params(**params)
+    model.set_params(**params)
+    _check_params(model, "sklearn" if name in baselines else engine)
+    return model
+
+
+def _check_params(model, engine: str) -> None:
+    """Check every parameter's value up front: ours against `nn.settings`, a baseline's against
+    scikit-learn's own constraints (which it otherwise checks only in `fit`)."""
+    if engine != "sklearn":
+        from digitlab.nn.settings import check
+
+        check(model.get_params(deep=False), engine)
+    elif hasattr(model, "_parameter_constraints"):
+        from sklearn.utils._param_validation import InvalidParameterError
+
+        try:
+            model._validate_params()
+        except InvalidParameterError as exc:
+            raise DigitlabError(str(exc)) from None
