@@ -23,6 +23,10 @@ in every engine, and an engine that cannot honour a setting says so instead of i
     validation_fraction  --validation-fraction 0.1        numpy, keras
     label_smoothing      --label-smoothing    0            torch
     device, nproc, checkpoint, resume                      torch
+
+Two near-equivalences, kept so recorded torch recipes still reproduce: torch's onecycle is its own
+OneCycleLR (a 25% cosine warm-up; numpy and keras warm up linearly over 30%), and torch (and Keras'
+adamw) decay every parameter by alpha where numpy decays the weights alone (not biases).
 """
 
 from __future__ import annotations
