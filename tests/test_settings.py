@@ -164,3 +164,22 @@ def test_a_param_out_of_range_is_refused_when_the_model_is_made(tmp_path, capsys
 
     with pytest.raises(DigitlabError, match="learning_rate_init must be a finite number > 0"):
         make_model("mlp", engine="keras", learning_rate_init=0.0)
+
+
+def test_cross_validation_shows_each_fold_and_scores_as_scikit_learn_does(digits, capsys):
+    """The folds run through our own loop (for the progress); scikit-learn's cross_validate is the oracle."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import cross_validate as sk_cross_validate
+
+    from digitlab.evaluate.compare import cross_validate
+
+    X, y, _, _ = digits
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    ours = cross_validate(LogisticRegression(max_iter=300), X[:300], y[:300], folds, 1, "logreg", verbose=1)
+    theirs = sk_cross_validate(LogisticRegression(max_iter=300), X[:300], y[:300], cv=folds,
+                               return_train_score=True)
+    np.testing.assert_allclose(ours["test_score"], theirs["test_score"])
+    np.testing.assert_allclose(ours["train_score"], theirs["train_score"])
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("  ")[0] for line in lines] == [f"cross-validating logreg: fold {i}/3" for i in (1, 2, 3)]

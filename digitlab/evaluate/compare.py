@@ -106,30 +106,35 @@ def cross_validate_candidates(candidates, X, y, cv: int = 4, seed: int = 0, n_jo
 
 
 def cross_validate_one(candidate: Candidate, X, y, folds, seed: int, n_jobs, log=None) -> dict:
-    """scikit-learn's `cross_validate` (a clone per fold, in parallel through joblib, scored by
-    `estimator.score`), written out so each finished fold shows on the progress bar (when `log`)."""
-    from joblib import Parallel, delayed
-    from sklearn.base import clone
-
     estimator = make_model(candidate.model, engine=candidate.engine, **candidate.params)
     if "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
     if log:
         log(f"cross-validating {candidate.label} ({folds.get_n_splits()} folds) ...")
     start = time.perf_counter()
-    splits = list(folds.split(X, y))
-    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_fit_fold)(clone(estimator), X, y, train, test) for train, test in splits)
-    folds_done = []
-    with Progress(len(splits), f"cross-validating {candidate.label}", unit="fold", verbose=int(bool(log))) as bar:
-        for fold in jobs:
-            folds_done.append(fold)
-            bar.step(acc=fold["test_score"])
-    scores = {key: np.array([f[key] for f in folds_done]) for key in folds_done[0] if key != "estimator"}
-    scores["estimator"] = [f["estimator"] for f in folds_done]
+    scores = cross_validate(estimator, X, y, folds, n_jobs, candidate.label, verbose=int(bool(log)))
     wall = time.perf_counter() - start
     test_sizes = [len(test) for _, test in folds.split(X, y)]
     return _row(candidate, scores, test_sizes, wall)
+
+
+def cross_validate(estimator, X, y, folds, n_jobs, label: str, verbose=0) -> dict:
+    """scikit-learn's `cross_validate` (a clone per fold, fitted in parallel by joblib's active backend,
+    scored by `estimator.score`; train scores and estimators returned), written out so that each
+    finished fold shows on a progress bar, or as a line with its accuracy off a terminal."""
+    from joblib import Parallel, delayed
+    from sklearn.base import clone
+
+    splits = list(folds.split(X, y))
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_fit_fold)(clone(estimator), X, y, train, test) for train, test in splits)
+    done = []
+    with Progress(len(splits), f"cross-validating {label}", unit="fold", verbose=verbose) as progress:
+        for fold in jobs:
+            done.append(fold)
+            progress.step(acc=fold["test_score"])
+    scores = {key: np.array([fold[key] for fold in done]) for key in done[0] if key != "estimator"}
+    return {**scores, "estimator": [fold["estimator"] for fold in done]}
 
 
 def _fit_fold(estimator, X, y, train, test) -> dict:
