@@ -25,8 +25,13 @@ install-dev: install
 	$(BIN)/pip install -q "$(TORCH)"
 	$(BIN)/pip install -q -e ".[torch,keras,serve,onnx,cluster,dev]"
 
-# the web app's browser tests drive Debian's chromium (Playwright's own browser download is not used)
+# the web app's browser tests drive Debian's chromium (Playwright's own browser download is not used);
+# apt's hundreds of lines go to a log, so the test output shows one line, or the log's tail on failure
+BROWSER_LOG ?= /tmp/digitlab-apt-chromium.log
 browser:
 	@command -v chromium >/dev/null || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing chromium for the browser tests (apt log: $(BROWSER_LOG))"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+				>$(BROWSER_LOG) 2>&1 || { tail -n 20 $(BROWSER_LOG); exit 1; }; \
 		else echo "install chromium (apt-get install chromium) for the browser tests"; fi; }

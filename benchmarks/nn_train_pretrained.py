@@ -34,12 +34,12 @@ PRESETS = {
     # a wide MLP: dropout and random shifts of 2 px are what take it past 98.5%
     "mlp-512": lambda seed: MLPClassifier((512, 256), "relu", dropout=0.2, solver="adamw", alpha=1e-4,
                                           learning_rate_init=2e-3, schedule="onecycle", max_iter=30,
-                                          batch_size=128, augment=2, validation_fraction=0.0,
+                                          batch_size=128, augment="shift", validation_fraction=0.0,
                                           random_state=seed, verbose=True),
     # two conv stages (16 and 32 filters), batch-norm, dropout, shifts of 2 px
     "cnn-16-32": lambda seed: CNNClassifier((16, 32), 128, dropout=0.25, solver="adam",
                                             learning_rate_init=3e-3, schedule="onecycle", max_iter=8,
-                                            batch_size=128, augment=2, validation_fraction=0.0,
+                                            batch_size=128, augment="shift", validation_fraction=0.0,
                                             random_state=seed, verbose=True),
     # the same CNN in 3 epochs without shifts: what a loaded 2-core machine can train in 20 minutes
     "cnn-16-32-3ep": lambda seed: CNNClassifier((16, 32), 128, dropout=0.25, solver="adam",

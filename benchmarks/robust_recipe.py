@@ -40,12 +40,15 @@ from pathlib import Path
 import numpy as np
 
 MODELS = {
-    "cnn": {"architecture": "cnn", "channels": (32, 64), "hidden_layer_sizes": (128,), "dropout": 0.25},
-    "wide": {"architecture": "cnn", "channels": (64, 128), "hidden_layer_sizes": (256,), "dropout": 0.25},
+    "cnn": {"architecture": "cnn", "channels": (32, 64), "hidden_layer_sizes": (128,), "dropout": 0.25,
+            "batchnorm": True},
+    "wide": {"architecture": "cnn", "channels": (64, 128), "hidden_layer_sizes": (256,), "dropout": 0.25,
+             "batchnorm": True},
     "fast": {"architecture": "fast-cnn", "channels": (16, 32, 64), "hidden_layer_sizes": (128,), "dropout": 0.0},
 }
 # the shipped default's command, less the network and the augmentation
-SETTINGS = {"batch_size": 128, "learning_rate_init": 3e-3, "solver": "adamw", "label_smoothing": 0.1}
+SETTINGS = {"batch_size": 128, "learning_rate_init": 3e-3, "solver": "adamw", "label_smoothing": 0.1,
+            "schedule": "onecycle", "alpha": 1e-4}
 DEFAULT_RECIPES = "cnn:affine,cnn:robust,wide:robust,cnn:robust-no-fill_box,cnn:robust-no-pen"
 SETS = ("usps-train", "semeion-dev")
 

@@ -38,15 +38,17 @@ PRESETS = {
     #  --augment affine --label-smoothing 0.1` recipe: 5x5 conv 16, pool, 5x5 conv 32, pool, logits
     "cnn-fast-affine": {
         "architecture": "fast-cnn", "channels": (16, 32), "dropout": 0.0, "max_iter": 5, "batch_size": 128,
-        "learning_rate_init": 4e-3, "solver": "adamw", "augment": "affine", "label_smoothing": 0.1},
+        "learning_rate_init": 4e-3, "solver": "adamw", "augment": "affine", "label_smoothing": 0.1,
+        "schedule": "onecycle", "alpha": 1e-4},
     # cnn(32, 64) of architecture.py with affine augmentation: the recipe meant for >= 99.6% (not run yet)
     "cnn-32-64-affine": {
         "architecture": "cnn", "channels": (32, 64), "hidden_layer_sizes": (128,), "dropout": 0.25,
         "max_iter": 15, "batch_size": 128, "learning_rate_init": 3e-3, "solver": "adamw", "augment": "affine",
-        "label_smoothing": 0.1},
+        "label_smoothing": 0.1, "batchnorm": True, "schedule": "onecycle", "alpha": 1e-4},
     "mlp-affine": {
         "architecture": "mlp", "hidden_layer_sizes": (512, 256), "batchnorm": False, "dropout": 0.2,
-        "max_iter": 12, "batch_size": 128, "learning_rate_init": 2e-3, "solver": "adamw", "augment": "affine"},
+        "max_iter": 12, "batch_size": 128, "learning_rate_init": 2e-3, "solver": "adamw", "augment": "affine",
+        "schedule": "onecycle", "alpha": 1e-4},
 }
 
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from digitlab.cli import main
 from digitlab.errors import DigitlabError
@@ -24,9 +23,7 @@ def members(digits):
     return [mlp(0), mlp(1), LogisticRegression(max_iter=500).fit(X, y)]
 
 
-@parametrize_with_checks([EnsembleClassifier([LogisticRegression(max_iter=200), GaussianNB()])])
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
+# scikit-learn's estimator checks for the ensemble: test_estimator_checks.py
 
 
 def test_probabilities_are_the_weighted_mean_of_the_members(digits, members):

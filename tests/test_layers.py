@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "digitlab"
 
 # bottom to top; a module may import its own layer or any layer listed before it
 LAYERS = {
-    "errors": 0, "files": 0, "__init__": 0, "__main__": 9,
+    "errors": 0, "files": 0, "progress": 0, "__init__": 0, "__main__": 9,
     "data": 1,
     "preprocess": 2,
     "nn": 3,

@@ -160,7 +160,7 @@ def test_corruptions_run_on_the_batch_device(digits28):
 
 
 FLAGS = ["train", "--dataset", "digits", "--engine", "torch", "--model", "cnn", "--channels", "4,8", "--epochs", "4",
-         "--batch-size", "64", "--device", "cpu", "--json"]
+         "--batch-size", "64", "--lr", "0.003", "--device", "cpu", "--json"]
 
 
 def test_cli_accepts_robust_and_refuses_a_misspelling(tmp_path, capsys):

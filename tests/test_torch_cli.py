@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 FLAGS = ["train", "--dataset", "digits", "--engine", "torch", "--model", "cnn", "--channels", "4,8", "--epochs", "2",
-         "--batch-size", "64", "--augment", "affine", "--label-smoothing", "0.1", "--device", "cpu",
+         "--batch-size", "64", "--lr", "0.003", "--augment", "affine", "--label-smoothing", "0.1", "--device", "cpu",
          "--schedule", "cosine", "--json"]
 
 

@@ -161,11 +161,12 @@ def test_bad_settings_are_one_line_errors(digits):
     from digitlab.errors import DigitlabError
 
     X, y, _, _ = digits
-    for bad in ({"solver": "lbfgs"}, {"augment": "warp"}, {"schedule": "step"}, {"device": "tpu"}):
+    for bad in ({"solver": "lbfgs"}, {"augment": "warp"}, {"schedule": "warm"}, {"device": "tpu"},
+                {"learning_rate_init": -1.0}, {"dropout": 1.5}, {"alpha": -1.0}, {"nproc": 0}):
         with pytest.raises(DigitlabError, match=str(next(iter(bad.values())))):
             TorchNetClassifier("mlp", max_iter=1, **bad).fit(X[:50], y[:50])
     with pytest.raises(DigitlabError, match="not a square"):
-        TorchNetClassifier("mlp", max_iter=1).fit(X[:50, :63], y[:50])
+        TorchNetClassifier("cnn", max_iter=1).fit(X[:50, :63], y[:50])
 
 
 def test_torch_model_files_load_without_torch(fitted_cnn, digits, tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """Test-time augmentation: the warps against exact oracles, the wrapper against a hand-written average.
 
-`TTAClassifier` is left out of scikit-learn's `parametrize_with_checks`: it
-warps square images, and those checks feed it 1-, 2- or 3-feature rows.
+scikit-learn's `parametrize_with_checks` for `TTAClassifier` is in test_estimator_checks.py, with
+the checks it is expected to fail (it warps square images; they feed it 2-, 3- or 10-feature rows).
 """
 
 from __future__ import annotations
@@ -88,7 +88,10 @@ def test_bad_use_is_a_clear_error(logreg):
         TTAClassifier(LogisticRegression()).predict_proba(np.zeros((1, 64), np.float32))
     with pytest.raises(DigitlabError, match="not fitted"):
         TTAClassifier.from_fitted(LogisticRegression())
-    with pytest.raises(DigitlabError, match="not a square image"):
+    with pytest.raises(ValueError, match="X has 63 features, but TTAClassifier is expecting 64"):
         TTAClassifier.from_fitted(logreg).predict_proba(np.zeros((2, 63), np.float32))
+    flat = TTAClassifier(LogisticRegression()).fit(np.eye(63)[:4], [0, 1, 0, 1])  # fits: logreg takes any row
+    with pytest.raises(DigitlabError, match="not a square image"):
+        flat.predict_proba(np.zeros((2, 63), np.float32))
     with pytest.raises(DigitlabError, match="needs an estimator"):
         TTAClassifier().fit(np.zeros((2, 64)), [0, 1])

@@ -26,23 +26,30 @@ def add_parser(subparsers) -> None:
     out.add_argument("--csv", action="store_true", help="print CSV: file,digit,status,probability,top3")
     p.add_argument("--deskew", action="store_true", help="straighten slanted writing first")
     p.add_argument("--chunk-size", type=int, default=256, help="images decoded at a time (default 256)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar (it shows on a terminal when the output goes to a file or pipe)")
     p.set_defaults(func=run)
 
 
-def run(inputs, model, trust, json, csv, deskew, chunk_size):
+def run(inputs, model, trust, json, csv, deskew, chunk_size, quiet=False):
+    from digitlab.progress import Progress
     from digitlab.read.reader import Reader
 
     if chunk_size < 1:
         raise DigitlabError(f"--chunk-size must be at least 1, got {chunk_size}")
     reader = Reader.load(model, trust=trust, deskew=deskew)
     writer = {True: JsonWriter, False: CsvWriter if csv else TableWriter}[json]()
-    failed = total = 0
-    for path, result in reader.predict_files(expand_inputs(inputs), chunk_size=chunk_size):
-        total += 1
-        if isinstance(result, DigitlabError):
-            failed += 1
-            print(f"digitlab: error: {result}", file=sys.stderr)
-        writer.write(path, result)
+    failed, paths = 0, list(expand_inputs(inputs))
+    total = len(paths)
+    # a bar only when the results are not on the terminal too (they would tear it); never a line per file
+    shown = 0 if quiet or sys.stdout.isatty() else 1
+    with Progress(total, "predicting", unit="file", verbose=shown, lines=False) as progress:
+        for path, result in reader.predict_files(paths, chunk_size=chunk_size):
+            if isinstance(result, DigitlabError):
+                failed += 1
+                print(f"digitlab: error: {result}", file=sys.stderr)
+            writer.write(path, result)
+            progress.step()
     writer.close()
     if total == 0:
         raise DigitlabError(f"no image files in {', '.join(inputs)} "

@@ -181,9 +181,8 @@ class _BadDownload(Exception):
 
 
 def _download(url: str, target: Path, md5s: set[str], timeout: float) -> None:
-    from tqdm import tqdm
-
     from digitlab import __version__
+    from digitlab.progress import Progress
 
     request = urllib.request.Request(url, headers={"User-Agent": f"digitlab/{__version__}"})
     with atomic_path(target) as tmp:
@@ -191,19 +190,13 @@ def _download(url: str, target: Path, md5s: set[str], timeout: float) -> None:
             length = response.headers.get("Content-Length")
             expected = int(length) if length and length.isdigit() else None
             digest, received = hashlib.md5(usedforsecurity=False), 0
-            with tqdm(
-                total=expected,
-                unit="B",
-                unit_scale=True,
-                desc=target.name,
-                leave=False,
-                disable=None,
-            ) as bar:
+            # a bar on a terminal; no per-chunk lines in a log (the mirror's line says what is fetched)
+            with Progress(expected, target.name, unit="B", lines=False) as progress:
                 while chunk := response.read(CHUNK):
                     out.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)
-                    bar.update(len(chunk))
+                    progress.advance(len(chunk))
         if expected is not None and received != expected:
             raise _BadDownload(f"connection dropped after {received:,} of {expected:,} bytes")
         if digest.hexdigest() not in md5s:

@@ -23,6 +23,7 @@ from digitlab.errors import DigitlabError
 from digitlab.evaluate.cluster import retrying
 from digitlab.models import make_model, model_names
 from digitlab.models.size import count_parameters
+from digitlab.progress import Progress
 
 DEFAULT_MODELS = ("knn", "logreg", "svm", "forest", "sk-mlp", "mlp", "cnn")
 
@@ -106,20 +107,48 @@ def cross_validate_candidates(candidates, X, y, cv: int = 4, seed: int = 0, n_jo
 
 
 def cross_validate_one(candidate: Candidate, X, y, folds, seed: int, n_jobs, log=None) -> dict:
-    from sklearn.model_selection import cross_validate
-
     estimator = make_model(candidate.model, engine=candidate.engine, **candidate.params)
     if "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
     if log:
         log(f"cross-validating {candidate.label} ({folds.get_n_splits()} folds) ...")
     start = time.perf_counter()
-    scores = retrying(lambda: cross_validate(estimator, X, y, cv=folds, n_jobs=n_jobs,
-                                             return_train_score=True, return_estimator=True,
-                                             error_score="raise"), candidate.label, log)
+    scores = retrying(lambda: cross_validate(estimator, X, y, folds, n_jobs, candidate.label,
+                                             verbose=int(bool(log))), candidate.label, log)
     wall = time.perf_counter() - start
     test_sizes = [len(test) for _, test in folds.split(X, y)]
     return _row(candidate, scores, test_sizes, wall)
+
+
+def cross_validate(estimator, X, y, folds, n_jobs, label: str, verbose=0) -> dict:
+    """scikit-learn's `cross_validate` (a clone per fold, fitted in parallel by joblib's active backend,
+    scored by `estimator.score`; train scores and estimators returned), written out so that each
+    finished fold shows on a progress bar, or as a line with its accuracy off a terminal."""
+    from joblib import Parallel, delayed
+    from sklearn.base import clone
+
+    splits = list(folds.split(X, y))
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_fit_fold)(clone(estimator), X, y, train, test) for train, test in splits)
+    done = []
+    with Progress(len(splits), f"cross-validating {label}", unit="fold", verbose=verbose) as progress:
+        for fold in jobs:
+            done.append(fold)
+            progress.step(acc=fold["test_score"])
+    scores = {key: np.array([fold[key] for fold in done]) for key in done[0] if key != "estimator"}
+    return {**scores, "estimator": [fold["estimator"] for fold in done]}
+
+
+def _fit_fold(estimator, X, y, train, test) -> dict:
+    """One fold, as `cross_validate` reports it: fit and score times, test and train accuracy."""
+    start = time.perf_counter()
+    estimator.fit(X[train], y[train])
+    fit_time = time.perf_counter() - start
+    start = time.perf_counter()
+    test_score = estimator.score(X[test], y[test])
+    score_time = time.perf_counter() - start
+    return {"fit_time": fit_time, "score_time": score_time, "test_score": test_score,
+            "train_score": estimator.score(X[train], y[train]), "estimator": estimator}
 
 
 def _row(candidate: Candidate, scores: dict, test_sizes: list[int], wall: float) -> dict:

@@ -43,11 +43,11 @@ def train(dataset: str = "digits", model: str = "knn", engine: str = "numpy", da
     Returns the summary that `digitlab train --json` prints: the run folder,
     settings and metrics (a dict that a notebook shows as a table).
     """
+    estimator = make_model(model, engine=engine, **(params or {}))  # a bad setting fails before any loading
     data = load_dataset(dataset, data_dir=data_dir)
     if data.test is None or data.test.labels is None:
         raise DigitlabError(f"{dataset}: has no labelled test split to score on")
     train_split = stratified_subsample(data.train, subsample, seed) if subsample is not None else data.train
-    estimator = make_model(model, engine=engine, **(params or {}))
     if "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
     check_training_set(estimator, train_split.labels, dataset, n_features=math.prod(data.image_shape))

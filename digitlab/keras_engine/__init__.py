@@ -11,5 +11,6 @@ also runs in the numpy engine with the same outputs.
 
     backend.py     import keras lazily, choosing a backend
     build.py       architecture -> keras.Sequential, and weights both ways
+    schedule.py    the numpy engine's learning-rate schedules, set before every Keras batch
     estimator.py   KerasNetClassifier, a scikit-learn estimator (MODELS and CODECS: digitlab.models.keras_models)
 """

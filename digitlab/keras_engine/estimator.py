@@ -1,8 +1,7 @@
 """KerasNetClassifier: any digitlab architecture, trained by Keras, with scikit-learn's API.
 
-The parameter names are the numpy engine's (hidden_layer_sizes, activation,
-max_iter, batch_size, learning_rate_init, solver, alpha, dropout,
-random_state), so `digitlab train --engine keras` takes the same flags. The
+The parameters are the numpy engine's, with the same names, defaults and valid values
+(`digitlab.nn.settings`), so `digitlab train --engine keras` takes the same flags. The
 loss is Keras' `SparseCategoricalCrossentropy(from_logits=True)`, as a Keras
 user would compile it. The fitted model is kept as a Keras model (`model_`)
 and its weights can be read in our layout (`get_weights`) at any time.
@@ -15,13 +14,15 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from digitlab.errors import DigitlabError
 from digitlab.nn import architecture as arch_lib
+from digitlab.nn import settings as S
 from digitlab.nn.activations import softmax
-
-SOLVERS = ("sgd", "momentum", "nesterov", "adam", "adamw")
+from digitlab.nn.augment import random_shift
+from digitlab.nn.settings import DEFAULTS as D
+from digitlab.progress import Progress
 
 
 class KerasNetClassifier(ClassifierMixin, BaseEstimator):
@@ -30,23 +31,23 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     architecture : "mlp", "cnn", "lenet5", or a full description dict.
-    hidden_layer_sizes : dense layers (mlp), or the one dense layer before the logits (cnn).
-    channels : conv stages (cnn).  activation, batchnorm, dropout : as `architecture.mlp`.
-    init : "he", "xavier" or "normal" for the hidden layers; None lets the builder choose.
-    max_iter : epochs.  batch_size : mini-batch size.  learning_rate_init : the optimiser's rate.
-    solver : sgd, momentum, nesterov (momentum 0.9), adam or adamw.
-    alpha : L2 penalty; it adds `alpha * w` to each kernel's gradient (AdamW: decoupled decay).
-    validation_fraction : share of the training data held out to score each epoch (0 = none).
-    early_stopping, n_iter_no_change : stop when validation loss has not improved for that many epochs.
-    random_state : seeds the initial weights, dropout and the shuffling.
+    hidden_layer_sizes : dense layers (mlp), or the dense layers before the logits (cnn).
+    channels : conv stages (cnn).  batchnorm : after each dense or conv layer.
+    activation, dropout, init, max_iter, batch_size, learning_rate_init, solver, alpha, momentum,
+    schedule, augment (none or shift), validation_fraction, early_stopping, n_iter_no_change, tol,
+    verbose: as every engine takes them (`digitlab.nn.settings`). alpha adds `alpha * w` to each
+    kernel's gradient (AdamW: decoupled decay); the schedule sets the rate before every batch.
+    random_state : seeds the initial weights, dropout, the shuffling and the shifts.
     input_shape : (C, H, W) of the images; None infers a square single-channel image.
     """
 
-    def __init__(self, architecture="mlp", hidden_layer_sizes=(128, 64, 32), channels=(32, 64),
-                 activation="relu", batchnorm=False, dropout=0.0, init=None, max_iter=10, batch_size=128,
-                 learning_rate_init=1e-3, solver="adam", alpha=0.0, validation_fraction=0.0,
-                 early_stopping=False, n_iter_no_change=5, random_state=None, input_shape=None,
-                 verbose=False):
+    def __init__(self, architecture="mlp", hidden_layer_sizes=D["hidden_layer_sizes"], channels=D["channels"],
+                 activation=D["activation"], batchnorm=False, dropout=D["dropout"], init=D["init"],
+                 max_iter=D["max_iter"], batch_size=D["batch_size"], learning_rate_init=D["learning_rate_init"],
+                 solver=D["solver"], alpha=D["alpha"], momentum=D["momentum"], schedule=D["schedule"],
+                 augment=D["augment"], validation_fraction=D["validation_fraction"],
+                 early_stopping=D["early_stopping"], n_iter_no_change=D["n_iter_no_change"], tol=D["tol"],
+                 random_state=None, input_shape=None, verbose=D["verbose"]):
         self.architecture = architecture
         self.hidden_layer_sizes = hidden_layer_sizes
         self.channels = channels
@@ -59,9 +60,13 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
         self.learning_rate_init = learning_rate_init
         self.solver = solver
         self.alpha = alpha
+        self.momentum = momentum
+        self.schedule = schedule
+        self.augment = augment
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.random_state = random_state
         self.input_shape = input_shape
         self.verbose = verbose
@@ -82,11 +87,13 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
         from digitlab.keras_engine.backend import import_keras
         from digitlab.keras_engine.build import build_sequential
 
-        X, y = self._check_training_data(X, y)
+        S.check(self.get_params(deep=False), "keras")
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        check_classification_targets(y)
         keras = import_keras()
         rng = np.random.default_rng(self.random_state)
         self.classes_, targets = np.unique(y, return_inverse=True)
-        shape = arch_lib.input_shape_for(X.shape[1], self.input_shape)
+        shape = arch_lib.input_shape_for(X.shape[1], self.input_shape, flat_ok=self.architecture == "mlp")
         self.architecture_ = self.build_architecture(shape, len(self.classes_))
         arch_lib.check_fits(self.architecture_, X.shape[1], len(self.classes_))
         self.model_, self._named = build_sequential(keras, self.architecture_, seed=int(rng.integers(2**31)),
@@ -94,11 +101,10 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
         self.model_.compile(optimizer=self._optimizer(keras), loss=keras.losses.SparseCategoricalCrossentropy(
             from_logits=self._outputs_logits()), metrics=["accuracy"])
         X_fit, y_fit, validation = self._split_validation(X, targets, rng)
-        self.history_ = self._train(X_fit, y_fit, validation, rng)
+        self.history_ = self._train(keras, X_fit, y_fit, validation, rng)
         self.loss_curve_ = [row["loss"] for row in self.history_]
         self.n_iter_ = len(self.history_)
         self.n_params_ = arch_lib.count_params(self.architecture_)
-        self.n_features_in_ = X.shape[1]
         return self
 
     def predict_proba(self, X) -> np.ndarray:
@@ -109,7 +115,9 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
         return softmax(out).astype(np.float32)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        """The most probable class of each row of X, (n,)."""
+        proba = self.predict_proba(X)  # first: it raises NotFittedError before `classes_` is looked up
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Weights in our layout (dense (in, out), conv (out, in, k, k)), as the numpy engine takes them."""
@@ -126,23 +134,11 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
 
     # -- the pieces of fit -----------------------------------------------------------------------
 
-    def _check_training_data(self, X, y):
-        X = check_array(X, dtype=np.float32)
-        y = np.asarray(y)
-        check_classification_targets(y)
-        if len(y) != len(X):
-            raise DigitlabError(f"X has {len(X)} rows but y has {len(y)} labels")
-        if self.solver not in SOLVERS:
-            raise DigitlabError(f"unknown solver {self.solver!r}; choose from {', '.join(SOLVERS)}")
-        if int(self.max_iter) < 1 or int(self.batch_size) < 1:
-            raise DigitlabError("max_iter and batch_size must be at least 1")
-        return X, y
-
     def _optimizer(self, keras):
         lr, O = float(self.learning_rate_init), keras.optimizers
         return {"sgd": lambda: O.SGD(lr),
-                "momentum": lambda: O.SGD(lr, momentum=0.9),
-                "nesterov": lambda: O.SGD(lr, momentum=0.9, nesterov=True),
+                "momentum": lambda: O.SGD(lr, momentum=float(self.momentum)),
+                "nesterov": lambda: O.SGD(lr, momentum=float(self.momentum), nesterov=True),
                 "adam": lambda: O.Adam(lr),
                 "adamw": lambda: O.AdamW(lr, weight_decay=float(self.alpha))}[self.solver]()
 
@@ -159,40 +155,58 @@ class KerasNetClassifier(ClassifierMixin, BaseEstimator):
         val, fit = order[:n_val], order[n_val:]
         return X[fit], targets[fit], (X[val], targets[val])
 
-    def _train(self, X, y, validation, rng) -> list[dict]:
-        """One Keras `fit` call per epoch, on data we shuffled, so `random_state` alone decides the order."""
+    def _train(self, keras, X, y, validation, rng) -> list[dict]:
+        """One Keras `fit` call per epoch, on data we shuffled (and shifted), so `random_state` alone
+        decides the order; the schedule sets the learning rate before every batch."""
+        from digitlab.keras_engine.schedule import schedule_callback
+
+        batch = S.batch_size(self.batch_size, len(X))
+        epochs = S.epochs(self.max_iter, len(X), batch)
+        shape = tuple(self.architecture_["input_shape"])
+        pixels = S.shift_pixels(self.augment, shape[-1])
+        schedule = schedule_callback(keras, self.schedule, float(self.learning_rate_init),
+                                     epochs * -(-len(X) // batch))
         history, best, waited = [], np.inf, 0
-        for epoch in range(1, int(self.max_iter) + 1):
-            start = time.perf_counter()
-            order = rng.permutation(len(X))
-            scores = self.model_.fit(X[order], y[order], batch_size=int(self.batch_size), epochs=1,
-                                     shuffle=False, verbose=0).history
-            row = {"epoch": epoch, "loss": float(scores["loss"][-1]),
-                   "accuracy": float(scores["accuracy"][-1]), "lr": float(self.learning_rate_init)}
-            if validation is not None:
-                val_loss, val_acc = self.model_.evaluate(*validation, batch_size=1024, verbose=0)
-                row.update(val_loss=float(val_loss), val_accuracy=float(val_acc))
-            row["seconds"] = time.perf_counter() - start
-            history.append(row)
-            if self.verbose:
-                print(", ".join(f"{k} {v:.4g}" for k, v in row.items()))
-            if not np.isfinite(row["loss"]):
-                raise DigitlabError(f"training diverged at epoch {epoch} (loss {row['loss']}); "
-                                    "try a smaller learning_rate_init")
-            if self.early_stopping and validation is not None:
-                best, waited = (row["val_loss"], 0) if row["val_loss"] < best else (best, waited + 1)
-                if waited >= int(self.n_iter_no_change):
-                    break
+        with Progress(epochs, "training", verbose=self.verbose) as progress:
+            for epoch in range(1, epochs + 1):
+                row = self._epoch(epoch, X, y, shape, pixels, batch, validation, schedule, rng)
+                history.append(row)
+                progress.step(**{k: row[k] for k in ("loss", "accuracy", "val_accuracy") if k in row})
+                if self.early_stopping and validation is not None:
+                    improved = row["val_loss"] < best - float(self.tol)
+                    best, waited = (row["val_loss"], 0) if improved else (best, waited + 1)
+                    if waited >= int(self.n_iter_no_change):
+                        break
         return history
+
+    def _epoch(self, epoch, X, y, shape, pixels, batch, validation, schedule, rng) -> dict:
+        """One epoch: a `fit` call on shuffled (and shifted) data, then the validation score; its history row."""
+        start = time.perf_counter()
+        order = rng.permutation(len(X))
+        X_epoch = random_shift(X[order].reshape(-1, *shape), pixels, rng).reshape(len(X), -1)
+        scores = self.model_.fit(X_epoch, y[order], batch_size=batch, epochs=1, shuffle=False, verbose=0,
+                                 callbacks=[schedule]).history
+        row = {"epoch": epoch, "loss": float(scores["loss"][-1]), "accuracy": float(scores["accuracy"][-1]),
+               "lr": schedule.last_lr}
+        if not np.isfinite(row["loss"]):
+            raise DigitlabError(f"training diverged at epoch {epoch} (loss {row['loss']}); "
+                                "try a smaller learning_rate_init")
+        if validation is not None:
+            val_loss, val_acc = self.model_.evaluate(*validation, batch_size=1024, verbose=0)
+            row.update(val_loss=float(val_loss), val_accuracy=float(val_acc))
+        row["seconds"] = time.perf_counter() - start
+        return row
 
     def _forward(self, X) -> np.ndarray:
         """The model's last-layer output (logits, or probabilities if it ends in softmax), float32."""
         check_is_fitted(self, "model_")
-        X = check_array(X, dtype=np.float32)
-        if X.shape[1] != self.n_features_in_:
-            raise DigitlabError(f"X has {X.shape[1]} features per row; the model was fitted on "
-                                f"{self.n_features_in_}")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
         return np.asarray(self.model_.predict(X, batch_size=1024, verbose=0), dtype=np.float32)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
 
 
 def restore(estimator: KerasNetClassifier, architecture: dict, classes, weights: dict) -> KerasNetClassifier:

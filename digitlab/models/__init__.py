@@ -15,6 +15,7 @@
 """
 
 from digitlab.models.modelfile import load_model, read_model_info, save_model
-from digitlab.models.registry import check_training_set, make_model, model_names
+from digitlab.models.registry import check_training_set, make_model, model_engine, model_names
 
-__all__ = ["check_training_set", "load_model", "make_model", "model_names", "read_model_info", "save_model"]
+__all__ = ["check_training_set", "load_model", "make_model", "model_engine", "model_names", "read_model_info",
+           "save_model"]

@@ -77,6 +77,35 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
             raise DigitlabError(f"weights must be {n} non-negative numbers, not all 0; got {self.weights}")
         return w / w.sum()
 
+    # -- parameters: the members' own, as `member<i>__<name>` (scikit-learn's nested naming) -------
+
+    def get_params(self, deep=True) -> dict:
+        """`estimators` and `weights`; with `deep`, also each member as `member<i>` and its parameters
+        as `member<i>__<name>`, so a grid search can tune a member."""
+        params = super().get_params(deep=False)
+        members = self.estimators if isinstance(self.estimators, (list, tuple)) else []  # checked in fit
+        if deep:
+            for i, member in enumerate(m for m in members if hasattr(m, "get_params")):
+                params[f"member{i}"] = member
+                params.update({f"member{i}__{k}": v for k, v in member.get_params(deep=True).items()})
+        return params
+
+    def set_params(self, **params):
+        """Set `estimators`, `weights`, a whole `member<i>` or a member's `member<i>__<name>`."""
+        own = {k: params.pop(k) for k in ("estimators", "weights") if k in params}
+        super().set_params(**own)
+        for key, value in params.items():
+            name, _, inner = key.partition("__")
+            index = _member_index(name, len(self.estimators))
+            if index is None:
+                raise ValueError(f"invalid parameter {key!r} for EnsembleClassifier: its parameters are "
+                                 "estimators, weights, member<i> and member<i>__<name>")
+            if inner:
+                self.estimators[index].set_params(**{inner: value})
+            else:  # a new list: the caller's own list is left as it was
+                self.estimators = [value if i == index else m for i, m in enumerate(self.estimators)]
+        return self
+
     def predict_proba(self, X) -> np.ndarray:
         """(n, n_classes) float32: the weighted mean of the members' probabilities."""
         check_is_fitted(self, "estimators_")
@@ -85,8 +114,17 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
         return total.astype(np.float32)
 
     def predict(self, X) -> np.ndarray:
-        check_is_fitted(self, "estimators_")
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        """The most probable class of each row of X, (n,)."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _member_index(name: str, n: int) -> int | None:
+    """3 for "member3" when there are more than 3 members, else None."""
+    digits = name.removeprefix("member")
+    if name.startswith("member") and digits.isdigit() and int(digits) < n:
+        return int(digits)
+    return None
 
 
 # -- model files: each member's own file contents, nested under a prefix -------------------------

@@ -13,18 +13,23 @@ import numpy as np
 from digitlab.keras_engine.estimator import KerasNetClassifier, restore
 from digitlab.models.modelfile import Codec
 from digitlab.models.numpy_models import decode_framework_state, framework_state
+from digitlab.nn.estimators import CNN_DENSE, CNN_DROPOUT
 
+# mlp, cnn and lenet5 are the same networks with the same training defaults in every engine
+# (nn/settings.py; the cnn's dense layer and dropout: nn/estimators.py)
 MODELS = {
-    "mlp": lambda: KerasNetClassifier(architecture="mlp", hidden_layer_sizes=(128, 64, 32)),
-    "cnn": lambda: KerasNetClassifier(architecture="cnn", hidden_layer_sizes=(128,), batchnorm=True,
-                                      dropout=0.25, max_iter=5),
-    "lenet5": lambda: KerasNetClassifier(architecture="lenet5", max_iter=10),
+    "mlp": lambda: KerasNetClassifier(architecture="mlp"),
+    "cnn": lambda: KerasNetClassifier(architecture="cnn", hidden_layer_sizes=CNN_DENSE, dropout=CNN_DROPOUT,
+                                      batchnorm=True),
+    "lenet5": lambda: KerasNetClassifier(architecture="lenet5"),
     "network": lambda: KerasNetClassifier(architecture=None),  # give it a description dict (--model FILE.json)
     # The learners' TensorFlow lab, as they write it: Sequential([Dense(25, "relu"), Dense(15, "relu"),
-    # Dense(10, "linear")]), Keras' default init (Glorot uniform), Adam(1e-3), 40 epochs, batches of 32.
+    # Dense(10, "linear")]), Keras' default init (Glorot uniform), Adam(1e-3) at a constant rate,
+    # 40 epochs, batches of 32, no validation split.
     "seed-keras-25-15": lambda: KerasNetClassifier(architecture="mlp", hidden_layer_sizes=(25, 15),
                                                    init="xavier", solver="adam", learning_rate_init=1e-3,
-                                                   max_iter=40, batch_size=32),
+                                                   schedule="constant", max_iter=40, batch_size=32,
+                                                   validation_fraction=0.0),
 }
 
 

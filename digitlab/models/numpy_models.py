@@ -92,6 +92,7 @@ def _decoder(cls):
         params = dict(params)
         arch, classes = params.pop("__architecture__"), params.pop("__classes__")
         history = params.pop("__history__", [])
+        _upgrade(params)
         for name in ("hidden_layer_sizes", "channels", "input_shape"):
             if isinstance(params.get(name), list):
                 params[name] = tuple(params[name])
@@ -99,6 +100,17 @@ def _decoder(cls):
         model.history_ = history
         return model.set_fitted_weights(arch, arrays, classes)
     return decode
+
+
+def _upgrade(params: dict) -> None:
+    """Files written before the engines shared one table of settings (nn/settings.py), in place:
+    augment was a pixel count (2 = "shift") and a CNN's dense layer was `dense`."""
+    if isinstance(params.get("augment"), int):
+        params["augment"] = "shift" if params["augment"] > 0 else "none"
+    if "dense" in params:
+        params["hidden_layer_sizes"] = (params.pop("dense"),)
+    if isinstance(params.get("verbose"), bool):
+        params["verbose"] = int(params["verbose"])
 
 
 CODECS = {cls.__name__: Codec(cls, _encode, _decoder(cls))

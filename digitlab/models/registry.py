@@ -78,6 +78,20 @@ def check_training_set(estimator, labels, source: str, n_features: int | None = 
                             f"k-NN looks at (n_neighbors={k})")
 
 
+def model_engine(name: str, engine: str = "numpy") -> str:
+    """The engine that builds `name`: "sklearn" for a baseline, else `engine`.
+
+    A baseline has no torch or keras version, so asking for one is an error, not a silent k-NN
+    (`make_model` itself builds a baseline whatever the engine, for comparisons that mix them).
+    """
+    if name in engine_module("sklearn").MODELS:
+        if engine in ("torch", "keras"):
+            raise DigitlabError(f"{name} is a scikit-learn baseline: the {engine} engine does not build it "
+                                "(--engine applies to networks: mlp, cnn, lenet5, presets)")
+        return "sklearn"
+    return engine
+
+
 def make_model(name: str, engine: str = "numpy", **params):
     """A fresh, unfitted estimator called `name`.
 
@@ -85,7 +99,7 @@ def make_model(name: str, engine: str = "numpy", **params):
     networks (`mlp`, `cnn`, presets) are built by `engine`; a name ending in
     `.json` is an architecture file (see `digitlab.nn.architecture`), trained
     by the engine's `network`. `params` are the estimator's own keyword
-    arguments; an unknown one is a clear error.
+    arguments; an unknown one, or a value out of range, is a clear error now, not at `fit`.
     """
     if name.endswith(".json"):
         from digitlab.nn.architecture import load
@@ -108,4 +122,22 @@ def make_model(name: str, engine: str = "numpy", **params):
         raise DigitlabError(
             f"model {name!r} does not take {', '.join(unknown)}; its parameters: {', '.join(sorted(valid))}"
         )
-    return model.set_params(**params)
+    model.set_params(**params)
+    _check_params(model, "sklearn" if name in baselines else engine)
+    return model
+
+
+def _check_params(model, engine: str) -> None:
+    """Check every parameter's value up front: ours against `nn.settings`, a baseline's against
+    scikit-learn's own constraints (which it otherwise checks only in `fit`)."""
+    if engine != "sklearn":
+        from digitlab.nn.settings import check
+
+        check(model.get_params(deep=False), engine)
+    elif hasattr(model, "_parameter_constraints"):
+        from sklearn.utils._param_validation import InvalidParameterError
+
+        try:
+            model._validate_params()
+        except InvalidParameterError as exc:
+            raise DigitlabError(str(exc)) from None

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from digitlab.models.modelfile import Codec
 from digitlab.models.numpy_models import decode_framework_state, framework_state
+from digitlab.nn.estimators import CNN_DENSE, CNN_DROPOUT
 from digitlab.torch_engine import torch_available
 from digitlab.torch_engine.estimator import TorchNetClassifier
 
+# mlp, cnn and lenet5 are the same networks with the same training defaults in every engine
+# (nn/settings.py; the cnn's dense layer and dropout: nn/estimators.py)
 MODELS = {
-    "mlp": lambda: TorchNetClassifier(architecture="mlp", hidden_layer_sizes=(128, 64, 32), batchnorm=False,
-                                      dropout=0.0),
-    "cnn": lambda: TorchNetClassifier(architecture="cnn"),
-    "lenet5": lambda: TorchNetClassifier(architecture="lenet5", dropout=0.0, batchnorm=False),
+    "mlp": lambda: TorchNetClassifier(architecture="mlp"),
+    "cnn": lambda: TorchNetClassifier(architecture="cnn", hidden_layer_sizes=CNN_DENSE, dropout=CNN_DROPOUT,
+                                      batchnorm=True),
+    "lenet5": lambda: TorchNetClassifier(architecture="lenet5"),
     "network": lambda: TorchNetClassifier(architecture=None),  # give it a description dict (--model FILE.json)
-    # the fast recipe (see BENCHMARKS.md, "Torch engine"): 2 epochs, no augmentation, one-cycle to a high peak
+    # the fast recipe (see BENCHMARKS.md, "Torch engine"): 2 epochs, no augmentation, one-cycle AdamW to a high peak
     "fast-cnn": lambda: TorchNetClassifier(architecture="fast-cnn", channels=(16, 32, 64), hidden_layer_sizes=(128,),
                                            dropout=0.0, max_iter=2, batch_size=256, learning_rate_init=0.02,
+                                           solver="adamw", alpha=1e-4, schedule="onecycle",
                                            label_smoothing=0.1, channels_last=True),
 }
 

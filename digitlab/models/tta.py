@@ -22,7 +22,7 @@ import math
 import numpy as np
 from scipy import ndimage
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from digitlab.errors import DigitlabError
 
@@ -90,18 +90,15 @@ class TTAClassifier(ClassifierMixin, BaseEstimator):
         if self.estimator is None:
             raise DigitlabError("TTAClassifier needs an estimator to wrap")
         views(self.shifts, self.angles, self.scales)  # a bad setting fails before training
-        X = np.asarray(X, dtype=np.float32)
+        X, y = validate_data(self, X, y, dtype=np.float32)
         self.estimator_ = clone(self.estimator).fit(X, y)
         self.classes_ = np.asarray(self.estimator_.classes_)
-        self.n_features_in_ = X.shape[1]
         return self
 
     def predict_proba(self, X) -> np.ndarray:
         """(n, n_classes) float32: the mean of the wrapped model's probabilities over every view."""
         check_is_fitted(self, "estimator_")
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2:
-            raise DigitlabError(f"X must be 2-D (n, H*W), got shape {X.shape}")
+        X = validate_data(self, X, dtype=np.float32, reset=False)  # 2-D, finite, the fitted width
         side = math.isqrt(X.shape[1])
         if side * side != X.shape[1]:
             raise DigitlabError(f"X has {X.shape[1]} features per row, not a square image")
@@ -114,5 +111,6 @@ class TTAClassifier(ClassifierMixin, BaseEstimator):
         return (total / len(all_views)).astype(np.float32)
 
     def predict(self, X) -> np.ndarray:
-        check_is_fitted(self, "estimator_")
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        """The most probable class of each row of X, (n,)."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

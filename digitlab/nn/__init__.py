@@ -12,6 +12,7 @@ Read it bottom up, one concept per module:
     augment.py       random shifts of training images
     network.py       a stack of layers built from an architecture description (architecture.py)
     training.py      the training loop: mini-batches, history, early stopping
+    settings.py      every training setting once: default, valid values, the engines that honour it
     estimators.py    scikit-learn classifiers: MLPClassifier, CNNClassifier, LeNet5Classifier;
                      from_weights, how the framework engines hand a trained network over
 

@@ -234,7 +234,8 @@ def mlp(hidden=(128, 64, 32), activation="relu", input_shape=(1, 28, 28), n_clas
 
 def cnn(channels=(32, 64), dense=128, input_shape=(1, 28, 28), n_classes=10,
         dropout=0.25, batchnorm=True) -> dict:
-    """Per stage: two 3x3 convs (same padding) with batch-norm and ReLU, then 2x2 max-pool."""
+    """Per stage: two 3x3 convs (same padding) with batch-norm and ReLU, then 2x2 max-pool;
+    then dropout and, per entry of `dense` (an int or a list), a dense layer, ReLU and dropout."""
     layers = []
     for c in channels:
         for _ in range(2):
@@ -246,9 +247,10 @@ def cnn(channels=(32, 64), dense=128, input_shape=(1, 28, 28), n_classes=10,
     layers.append({"type": "flatten"})
     if dropout:
         layers.append({"type": "dropout", "rate": float(dropout)})
-    layers += [{"type": "dense", "units": int(dense)}, {"type": "relu"}]
-    if dropout:
-        layers.append({"type": "dropout", "rate": float(dropout)})
+    for units in (dense if isinstance(dense, (list, tuple)) else [dense]):
+        layers += [{"type": "dense", "units": int(units)}, {"type": "relu"}]
+        if dropout:
+            layers.append({"type": "dropout", "rate": float(dropout)})
     layers.append({"type": "dense", "units": n_classes, "init": "xavier"})
     return validate({"input_shape": list(input_shape), "layers": layers})
 
@@ -303,11 +305,13 @@ def build(kind, input_shape, n_classes, *, hidden_layer_sizes=(128,), activation
     hidden = [int(h) for h in (hidden_layer_sizes if hasattr(hidden_layer_sizes, "__len__")
                                else [hidden_layer_sizes])]
     channels = [int(c) for c in channels]
+    if kind != "mlp" and activation != "relu":  # silently ignoring it would train another network
+        raise DigitlabError(f"activation={activation!r} applies to an mlp; the {kind} architecture fixes its own")
     if kind == "mlp":
         return mlp(hidden, activation, input_shape, n_classes, dropout=dropout, batchnorm=batchnorm,
                    init=init)
     if kind == "cnn":
-        return cnn(channels, hidden[0], input_shape, n_classes, dropout=dropout, batchnorm=batchnorm)
+        return cnn(channels, hidden, input_shape, n_classes, dropout=dropout, batchnorm=batchnorm)
     if kind == "lenet5":
         return lenet5(input_shape, n_classes)
     if kind == "fast-cnn":

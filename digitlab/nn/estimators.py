@@ -5,27 +5,14 @@ They take X float32 (n, H*W) in [0, 1] (or any (n, n_features)), reshape it to
 its arguments, `fit` resolves them (architecture, random generator, solver),
 learned attributes end in `_`.
 
-Training parameters, shared by all (names from scikit-learn's MLPClassifier where it has one):
-
-    solver               sgd, momentum, nesterov, adam (default) or adamw
-    learning_rate_init   initial learning rate
-    schedule             constant, step, cosine (default) or onecycle
-    max_iter             epochs, or "auto": enough for ~2,000 updates, between 10 and 100
-                         (10 on MNIST; ~60 on the 1,347 digits images, where 10 epochs is too few)
-    batch_size           an int, "auto" = n/32 between 16 and 128, or "full" (full-batch gradient descent)
-    alpha                L2 weight decay on weights (not biases); decoupled for adamw
-    momentum             for momentum and nesterov
-    loss                 cross_entropy (default) or squared_error
-    validation_fraction  share held out to score each epoch (0 = none; used even without early stopping)
-    early_stopping       stop after n_iter_no_change epochs without improvement > tol, keep the best weights
-    random_state         int, None, or a Generator; the initial weights, shuffling and dropout all derive from it
-    augment              shift each training image by up to this many pixels, a fresh draw per batch (0 = off)
-    verbose              a tqdm progress bar on a terminal
+Training parameters, shared by all three engines, are described once in `settings.py` (names,
+defaults, valid values); the numpy engine honours every one but label_smoothing, device and nproc.
+Its own: `loss` (cross_entropy or squared_error, for the learners' sigmoid networks) and
+`output_activation`. `random_state` is an int, None or a Generator: the initial weights,
+shuffling, dropout and augmentation all derive from it. `verbose=1` shows progress.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -34,17 +21,20 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from digitlab.errors import DigitlabError
 from digitlab.nn import architecture as A
+from digitlab.nn import settings as S
 from digitlab.nn.network import Network
+from digitlab.nn.settings import DEFAULTS as D
 from digitlab.nn.training import TrainSettings, predict_proba, train
 
 
 class NetworkClassifier(ClassifierMixin, BaseEstimator):
     """Any architecture description (a dict, see architecture.py), trained by this engine."""
 
-    def __init__(self, architecture=None, *, solver="adam", learning_rate_init=1e-3, schedule="cosine",
-                 max_iter="auto", batch_size="auto", alpha=0.0, momentum=0.9, loss="cross_entropy",
-                 validation_fraction=0.1, early_stopping=False, n_iter_no_change=5, tol=1e-4,
-                 random_state=None, augment=0, verbose=False):
+    def __init__(self, architecture=None, *, solver=D["solver"], learning_rate_init=D["learning_rate_init"],
+                 schedule=D["schedule"], max_iter=D["max_iter"], batch_size=D["batch_size"], alpha=D["alpha"],
+                 momentum=D["momentum"], loss="cross_entropy", validation_fraction=D["validation_fraction"],
+                 early_stopping=D["early_stopping"], n_iter_no_change=D["n_iter_no_change"], tol=D["tol"],
+                 random_state=None, augment=D["augment"], verbose=D["verbose"]):
         _store(self, locals())
 
     def _architecture(self, input_shape: tuple, n_classes: int) -> dict:
@@ -57,6 +47,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Train on X (n, n_features) and labels y (n,); returns self."""
+        S.check(self.get_params(deep=False), "numpy")
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
@@ -65,15 +56,15 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         arch = self._architecture(shape, len(self.classes_))
         A.check_fits(arch, X.shape[1], len(self.classes_))
         (X_fit, y_fit), val = _split(X, y_index, self.validation_fraction, rng)
-        batch = _batch_size(self.batch_size, len(X_fit))
+        batch = S.batch_size(self.batch_size, len(X_fit))
+        shape = tuple(arch["input_shape"])
         settings = TrainSettings(loss=self.loss, solver=self.solver, learning_rate_init=self.learning_rate_init,
-                                 schedule=self.schedule, max_iter=_epochs(self.max_iter, len(X_fit), batch),
+                                 schedule=self.schedule, max_iter=S.epochs(self.max_iter, len(X_fit), batch),
                                  batch_size=batch, alpha=self.alpha,
                                  momentum=self.momentum, early_stopping=self.early_stopping,
-                                 n_iter_no_change=self.n_iter_no_change, tol=self.tol, augment=self.augment,
-                                 verbose=self.verbose)
+                                 n_iter_no_change=self.n_iter_no_change, tol=self.tol,
+                                 augment=S.shift_pixels(self.augment, shape[-1]), verbose=self.verbose)
         self.network_ = Network(arch, rng=rng)
-        shape = tuple(arch["input_shape"])
         val = None if val is None else (val[0].reshape(-1, *shape), val[1])
         self.history_ = train(self.network_, X_fit.reshape(-1, *shape), y_fit, val, settings, rng)
         return self._fitted(arch)
@@ -124,11 +115,13 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
 class MLPClassifier(NetworkClassifier):
     """Fully connected: hidden_layer_sizes with one activation, then logits (or `output_activation`)."""
 
-    def __init__(self, hidden_layer_sizes=(128, 64, 32), activation="relu", *, output_activation=None, init=None,
-                 dropout=0.0, batchnorm=False, input_shape=None, solver="adam", learning_rate_init=1e-3,
-                 schedule="cosine", max_iter="auto", batch_size="auto", alpha=0.0, momentum=0.9,
-                 loss="cross_entropy", validation_fraction=0.1, early_stopping=False, n_iter_no_change=5,
-                 tol=1e-4, random_state=None, augment=0, verbose=False):
+    def __init__(self, hidden_layer_sizes=D["hidden_layer_sizes"], activation=D["activation"], *,
+                 output_activation=None, init=D["init"], dropout=D["dropout"], batchnorm=False, input_shape=None,
+                 solver=D["solver"], learning_rate_init=D["learning_rate_init"],
+                 schedule=D["schedule"], max_iter=D["max_iter"], batch_size=D["batch_size"], alpha=D["alpha"],
+                 momentum=D["momentum"], loss="cross_entropy", validation_fraction=D["validation_fraction"],
+                 early_stopping=D["early_stopping"], n_iter_no_change=D["n_iter_no_change"], tol=D["tol"],
+                 random_state=None, augment=D["augment"], verbose=D["verbose"]):
         _store(self, locals())
 
     def _architecture(self, input_shape, n_classes):
@@ -143,27 +136,36 @@ class MLPClassifier(NetworkClassifier):
         return A.validate(arch)
 
 
-class CNNClassifier(NetworkClassifier):
-    """Per entry of `channels`: two 3x3 convs (batch-norm, ReLU), a 2x2 max-pool; then dense, logits."""
+# the cnn's own defaults, the same in every engine (models/*_models.py): one dense layer, dropout 0.25
+CNN_DENSE, CNN_DROPOUT = (128,), 0.25
 
-    def __init__(self, channels=(16, 32), dense=128, *, dropout=0.25, batchnorm=True, input_shape=None,
-                 solver="adam", learning_rate_init=1e-3, schedule="cosine", max_iter="auto", batch_size="auto",
-                 alpha=0.0, momentum=0.9, loss="cross_entropy", validation_fraction=0.1, early_stopping=False,
-                 n_iter_no_change=5, tol=1e-4, random_state=None, augment=0, verbose=False):
+
+class CNNClassifier(NetworkClassifier):
+    """Per entry of `channels`: two 3x3 convs (batch-norm, ReLU), a 2x2 max-pool; then the dense
+    layers `hidden_layer_sizes` (ReLU) and the logits."""
+
+    def __init__(self, channels=D["channels"], hidden_layer_sizes=CNN_DENSE, *, dropout=CNN_DROPOUT, batchnorm=True,
+                 input_shape=None, solver=D["solver"], learning_rate_init=D["learning_rate_init"],
+                 schedule=D["schedule"], max_iter=D["max_iter"], batch_size=D["batch_size"], alpha=D["alpha"],
+                 momentum=D["momentum"], loss="cross_entropy", validation_fraction=D["validation_fraction"],
+                 early_stopping=D["early_stopping"], n_iter_no_change=D["n_iter_no_change"], tol=D["tol"],
+                 random_state=None, augment=D["augment"], verbose=D["verbose"]):
         _store(self, locals())
 
     def _architecture(self, input_shape, n_classes):
         channels = np.atleast_1d(self.channels).tolist()
-        return A.cnn(channels, self.dense, _image_shape(input_shape), n_classes, self.dropout, self.batchnorm)
+        dense = np.atleast_1d(self.hidden_layer_sizes).tolist()
+        return A.cnn(channels, dense, _image_shape(input_shape), n_classes, self.dropout, self.batchnorm)
 
 
 class LeNet5Classifier(NetworkClassifier):
     """LeNet-5 (tanh, 6 and 16 5x5 filters, 120-84 dense); on 8x8 images it keeps its shape thanks to padding."""
 
-    def __init__(self, *, input_shape=None, solver="adam", learning_rate_init=1e-3, schedule="cosine",
-                 max_iter="auto", batch_size="auto", alpha=0.0, momentum=0.9, loss="cross_entropy",
-                 validation_fraction=0.1, early_stopping=False, n_iter_no_change=5, tol=1e-4,
-                 random_state=None, augment=0, verbose=False):
+    def __init__(self, *, input_shape=None, solver=D["solver"], learning_rate_init=D["learning_rate_init"],
+                 schedule=D["schedule"], max_iter=D["max_iter"], batch_size=D["batch_size"], alpha=D["alpha"],
+                 momentum=D["momentum"], loss="cross_entropy", validation_fraction=D["validation_fraction"],
+                 early_stopping=D["early_stopping"], n_iter_no_change=D["n_iter_no_change"], tol=D["tol"],
+                 random_state=None, augment=D["augment"], verbose=D["verbose"]):
         _store(self, locals())
 
     def _architecture(self, input_shape, n_classes):
@@ -203,39 +205,12 @@ def _generator(random_state) -> np.random.Generator:
 
 def _split(X, y, fraction: float, rng):
     """((X_fit, y_fit), (X_val, y_val) or None): a random `fraction` held out for validation."""
-    if not 0.0 <= fraction < 1.0:
-        raise DigitlabError(f"validation_fraction must be in [0, 1), got {fraction}")
     n_val = round(len(X) * fraction)
     if n_val == 0 or n_val == len(X):
         return (X, y), None
     order = rng.permutation(len(X))
     fit, val = order[n_val:], order[:n_val]
     return (X[fit], y[fit]), (X[val], y[val])
-
-
-UPDATES_FOR_AUTO_EPOCHS = 2000
-
-
-def _epochs(max_iter, n: int, batch: int) -> int:
-    """max_iter as given, or "auto": about 2,000 updates, at least 10 and at most 100 epochs."""
-    if max_iter == "auto":
-        return min(100, max(10, math.ceil(UPDATES_FOR_AUTO_EPOCHS / math.ceil(n / batch))))
-    if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise DigitlabError(f"max_iter (epochs) must be a whole number of at least 1 or 'auto', got {max_iter!r}")
-    return int(max_iter)
-
-
-def _batch_size(batch_size, n: int) -> int:
-    if batch_size == "auto":  # small data gets smaller batches, hence enough updates per epoch
-        return min(n, max(16, min(128, n // 32)))
-    if batch_size == "full":
-        return n
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise DigitlabError(f"batch_size must be a positive int, 'auto' or 'full', got {batch_size!r}")
-    if batch_size > n:
-        raise DigitlabError(f"batch_size={batch_size} is larger than the {n} training examples "
-                            "(those left after the validation_fraction split)")
-    return int(batch_size)
 
 
 def from_weights(architecture: dict, weights: dict, classes, **params) -> NetworkClassifier:

@@ -11,7 +11,6 @@ Kept apart from the estimator so it reads on one screen.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from digitlab.nn.losses import loss_function, to_probabilities
 from digitlab.nn.network import Network
 from digitlab.nn.optimizers import Optimizer
 from digitlab.nn.schedules import learning_rate
+from digitlab.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ class TrainSettings:
     early_stopping: bool = False
     n_iter_no_change: int = 5
     tol: float = 1e-4
-    augment: int = 0
-    verbose: bool = False
+    augment: int = 0  # the largest random shift in pixels (settings.shift_pixels)
+    verbose: int = 0  # 1: a progress bar on a terminal, a line per epoch elsewhere
     # BLAS threads while training (None: leave BLAS as it is). One, because a batch's products are too
     # small to share: waking OpenBLAS's pool costs more than it saves, and beside other jobs its threads
     # are descheduled and every product waits for them (an MLP epoch 10-40x slower; BENCHMARKS.md)
@@ -58,12 +58,14 @@ def train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Trai
     The BLAS thread limit (`s.blas_threads`) is process-wide while it lasts and restored on return.
     """
     # overflow on the way to a NaN loss is reported once, as a DigitlabError, not as numpy warnings
-    with np.errstate(over="ignore", invalid="ignore"), threadpool_limits(limits=s.blas_threads, user_api="blas"):
-        return _train(net, X, y, val, s, rng)
+    batches = -(-len(X) // s.batch_size)
+    with np.errstate(over="ignore", invalid="ignore"), threadpool_limits(limits=s.blas_threads, user_api="blas"), \
+            Progress(s.max_iter, "training", verbose=s.verbose, inner=batches) as progress:
+        return _train(net, X, y, val, s, rng, progress)
 
 
 def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: TrainSettings,
-           rng: np.random.Generator) -> list[dict]:
+           rng: np.random.Generator, progress: Progress) -> list[dict]:
     onehot = _one_hot_rows(net)
     loss_fn, fused = loss_function(s.loss, net.head)
     optimizer = Optimizer(s.solver, momentum=s.momentum, weight_decay=s.alpha)
@@ -71,7 +73,6 @@ def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Tra
     full_batch = batches_per_epoch == 1
     total_steps = s.max_iter * batches_per_epoch
     history, best, best_weights, waited = [], np.inf, None, 0
-    bar = _progress(total_steps, s.verbose)
     for epoch in range(1, s.max_iter + 1):
         start = time.perf_counter()
         order = None if full_batch else rng.permutation(len(X))
@@ -84,24 +85,20 @@ def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Tra
             out = net.forward(random_shift(X[index], s.augment, rng), training=True, skip_head=fused)
             loss, delta = loss_fn(out, onehot[y_batch])
             if not math.isfinite(loss):
-                bar.close()
                 raise DigitlabError(f"training diverged at epoch {epoch}: the loss is {loss}; "
                                     f"try a smaller learning_rate_init (now {s.learning_rate_init})")
             net.backward(delta, skip_head=fused)
             optimizer.step(net.params, net.grads, lr, net.decayed)
             sum_loss += loss * len(out)
             correct += (out.argmax(axis=1) == y_batch).sum()
-            bar.update(1)
+            progress.advance()
         row = {"epoch": epoch, "loss": float(sum_loss / len(X)), "accuracy": float(correct / len(X)),
                "val_loss": None, "val_accuracy": None, "lr": lr}
         if val is not None:
             row["val_loss"], row["val_accuracy"] = evaluate(net, *val, s.loss)
         row["seconds"] = time.perf_counter() - start
         history.append(row)
-        bar.set_postfix(_postfix(row))
-        if s.verbose and isinstance(bar, _Quiet):  # no terminal (a log file): one line per epoch instead
-            print(f"epoch {epoch}/{s.max_iter} " + " ".join(f"{k} {v}" for k, v in _postfix(row).items())
-                  + f" {row['seconds']:.1f}s", file=sys.stderr, flush=True)
+        progress.step(**_shown(row))
         monitored = row["val_loss"] if val is not None else row["loss"]
         if monitored < best - s.tol:
             best, waited = monitored, 0
@@ -110,7 +107,6 @@ def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Tra
             waited += 1
         if s.early_stopping and waited >= s.n_iter_no_change:
             break
-    bar.close()
     if best_weights is not None:
         net.set_weights(best_weights)
     return history
@@ -144,25 +140,8 @@ def _one_hot_rows(net: Network) -> np.ndarray:
     return np.eye(A.output_shapes(net.arch)[-1][0], dtype=net.dtype)
 
 
-def _postfix(row: dict) -> dict:
-    shown = {"loss": f"{row['loss']:.4f}", "acc": f"{row['accuracy']:.4f}"}
+def _shown(row: dict) -> dict:
+    shown = {"loss": row["loss"], "acc": row["accuracy"]}
     if row["val_accuracy"] is not None:
-        shown["val_acc"] = f"{row['val_accuracy']:.4f}"
+        shown["val_acc"] = row["val_accuracy"]
     return shown
-
-
-class _Quiet:
-    def update(self, n): pass
-
-    def set_postfix(self, d): pass
-
-    def close(self): pass
-
-
-def _progress(total: int, verbose: bool):
-    """A tqdm bar on a terminal when verbose; silent otherwise (a log gets one line per epoch)."""
-    if not verbose or not sys.stderr.isatty():
-        return _Quiet()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="batch", leave=False, file=sys.stderr)
