@@ -56,12 +56,16 @@ def cut(group: Box, bands, strength=None, bend: float = 0.05, slant: float = 0.0
     columns = np.arange(mask.shape[1])
     offsets = row_offsets(mask.shape[0], slant)
     upright, pad = shear(cost, offsets), int(np.abs(offsets).max())
+    # upright, the blob is narrower than its slanted box: place the bands on its upright extent
+    inked = np.flatnonzero(shear(mask, offsets).any(axis=0))
+    start, scale = inked[0], (inked[-1] + 1 - inked[0]) / mask.shape[1]
     paths = [np.zeros(mask.shape[0], int)]
     for lo, hi in bands:
         lo, hi = max(lo, 1), min(hi, mask.shape[1] - 1)
         if hi - lo < 1:
             return []
-        path = least_ink_path(upright, lo + pad, hi + pad, bend) - pad + offsets  # back to the blob's columns
+        lo, hi = start + round(lo * scale), start + max(round(hi * scale), round(lo * scale) + 1)
+        path = least_ink_path(upright, lo, hi, bend) - pad + offsets  # back to the blob's columns
         paths.append(np.clip(path, 0, mask.shape[1]))
     paths.append(np.full(mask.shape[0], mask.shape[1]))
     parts = []
