@@ -18,6 +18,7 @@ Needs real MNIST (../shared/data/mnist); the torch and onnx examples skip withou
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -65,12 +66,14 @@ PLAN = {
     "digitlab evaluate runs/digits-mlp-20261121-070412 --split train": Plan(
         why="the run folder is the one `train --model mlp` above made (its name has the time in it)"),
     f"digitlab train {MNIST} --engine torch --model examples/deotte-cnn.json --epochs 30 --lr 0.003 "
+    "--solver adamw --alpha 0.0001 --schedule onecycle "
     "--augment affine --label-smoothing 0.1 --param channels_last=true --seed 30": Plan(
         fast=f"digitlab train {SMALL} --engine torch --model examples/deotte-cnn.json --epochs 1 --lr 0.003 "
              "--augment affine --label-smoothing 0.1 --param channels_last=true --seed 30 --subsample 200",
         why="hours on CPU", needs=("torch",), hours=True),
     f"digitlab train {MNIST} --engine torch --model cnn --channels 64,128 --hidden 128 --dropout 0.25 "
-    "--epochs 24 --batch-size 128 --lr 0.003 --solver adamw --augment robust --label-smoothing 0.1 --seed 0": Plan(
+    "--epochs 24 --batch-size 128 --lr 0.003 --solver adamw --alpha 0.0001 --schedule onecycle "
+    "--augment robust --label-smoothing 0.1 --seed 0": Plan(
         fast=f"digitlab train {SMALL} --engine torch --model cnn --channels 8,16 --hidden 16 --dropout 0.25 "
              "--epochs 1 --batch-size 128 --lr 0.003 --solver adamw --augment robust --label-smoothing 0.1 "
              "--seed 0 --subsample 200 --name other-cnn",
@@ -89,6 +92,11 @@ PLAN = {
         fast="digitlab compare --dataset digits --sweep width --subsample 300 --cv 2", why="eight widths x 4 folds"),
     f"digitlab compare {MNIST} --subsample 2000 --models knn,mlp --cv 3": Plan(
         fast=f"digitlab compare {SMALL} --models knn,mlp --cv 3", why="a minute on two cores"),
+    "dask scheduler                                   # on 10.0.0.5: listens on port 8786": Plan(
+        skip="starts a Dask scheduler on another machine; tests/test_compare_cluster.py covers the path"),
+    "dask worker tcp://10.0.0.5:8786 --nworkers 1 --nthreads 4": Plan(skip="a worker on another machine"),
+    f"digitlab compare {MNIST} --subsample 20000 --models knn,logreg,mlp --sweep width --cv 5 "
+    "--scheduler tcp://10.0.0.5:8786": Plan(skip="needs that cluster; tests/test_compare_cluster.py runs one"),
     "digitlab predict photo.jpg scans/ 'more/*.png'": Plan(),
     "digitlab read number.png": Plan(),
     "digitlab inspect photo.jpg -o stages.png": Plan(),
@@ -105,6 +113,17 @@ PLAN = {
     "curl -s localhost:8765/api/read -H 'content-type: application/json' "
     "-d \"{\\\"image\\\": \\\"$(base64 -w0 number.png)\\\"}\"": Plan(why="sent to the server above"),
     "curl -s localhost:8765/api/models": Plan(why="sent to the server above"),
+    "curl -s localhost:8765/api/corrections -H 'content-type: application/json' "
+    "-d '{\"image\": \"...base64...\", \"label\": 7}'": Plan(why="number.png's base64 for the placeholder"),
+    "curl -s 'localhost:8765/api/corrections?offset=0&limit=50'      # newest first, with the total": Plan(
+        why="sent to the server above"),
+    "curl -s -X DELETE localhost:8765/api/corrections/12             # one; DELETE /api/corrections: all": Plan(
+        why="the id of the correction posted above for 12"),
+    "digitlab adapt torch-cnn-64-128-robust --examples my-digits/ -o mine.npz": Plan(
+        fast="digitlab adapt torch-cnn-64-128-robust --examples my-digits/ -o mine.npz --epochs 1 "
+             "--mnist-test 200 --replay 200 --data-dir ../shared/data/mnist",
+        why="MNIST is replayed from the shared folder here (a user's comes from `data download`)"),
+    "digitlab predict --model mine.npz photo.jpg": Plan(),
     "digitlab export torch-cnn-64-128-robust --format onnx -o model.onnx": Plan(needs=("onnx", "onnxruntime")),
     f"digitlab train --model seed-two-layer {MNIST} --name two   # 784-10-10": Plan(
         fast=f"digitlab train --model seed-two-layer {SMALL} --name two",
@@ -172,6 +191,10 @@ def workspace(tmp_path_factory, mnist_dir):
         (root / "usps-small" / "labels.csv").write_text("\n".join(lines) + "\n")
         for row in lines[1:]:
             shutil.copy(usps / row.split(",")[0], root / "usps-small")
+    for index in range(30):  # my-digits/<label>/: three of each digit, as `digitlab adapt` reads them
+        folder = root / "my-digits" / str(test.labels[index + 1000])
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(255 - test.images[index + 1000]).save(folder / f"{index}.png")
     shutil.copytree(mnist_dir, root / "mnist-copy" / "mnist",
                     ignore=shutil.ignore_patterns("*.part", ".*"))
     cwd = os.getcwd()
@@ -244,20 +267,25 @@ def test_serve_and_curl(workspace):
         pass
     server = subprocess.Popen([sys.executable, "-m", "digitlab", "serve", "--port", str(port), "--workers", "1"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, "PYTHONPATH": str(REPO)})
+                              env={**os.environ, "PYTHONPATH": str(REPO), "DIGITLAB_DATA": str(workspace)})
+    posted = None
     try:
         assert "serving on" in server.stdout.readline()
         for command in SERVER[1:]:
             shell = command.replace("8765", str(port)).replace("[...784 values 0-255...]", json.dumps([0] * 784))
+            shell = shell.replace("...base64...", base64.b64encode((workspace / "number.png").read_bytes()).decode())
+            shell = shell.replace("/corrections/12 ", f"/corrections/{posted} ")
             deadline = time.monotonic() + 30
             while True:
                 result = subprocess.run(shell, shell=True, capture_output=True, text=True, cwd=workspace,
                                         check=False)
-                if result.stdout or time.monotonic() > deadline:
+                deleted = "DELETE" in command and result.returncode == 0  # 204: no body
+                if result.stdout or deleted or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
-            answer = json.loads(result.stdout)
+            answer = json.loads(result.stdout or "{}")
             assert "detail" not in answer, (command, answer)
+            posted = answer.get("id", posted)
     finally:
         server.terminate()
         server.wait(timeout=30)
