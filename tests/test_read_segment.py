@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from digitlab.data import synth
-from digitlab.read.box import Box
 from digitlab.read.calibration import Calibration
-from digitlab.read.cuts import bands, cut, least_ink_path, row_offsets, shear, slant_of
+from digitlab.read.cuts import cut, least_ink_path
 from digitlab.read.reader import Reader
 from digitlab.read.segment import _best, components, join_close, merge_pieces, split_group
 
@@ -125,50 +124,6 @@ def test_least_ink_path_bends_round_overlapping_digits():
     # a bend dearer than any straight cut's ink (at most 30 px): the stiff path stays in one column
     stiff = least_ink_path(cost, 10, 27, bend=100.0)
     assert np.all(stiff == stiff[0]) and cost[:, stiff[0]].sum() == min(cost[:, x].sum() for x in range(10, 27))
-
-
-def _slanted_strokes(slope: float, height: int = 30, gap: int = 3) -> np.ndarray:
-    """Two parallel strokes leaning by `slope` columns per row, 5 px thick, `gap` px apart: (h, w) bool."""
-    ys, xs = np.mgrid[:height, :60]
-    left = 10 + np.round(slope * ys).astype(int)
-    first = (left <= xs) & (xs < left + 5)
-    second = (left + 5 + gap <= xs) & (xs < left + 10 + gap)
-    return first | second, first
-
-
-@pytest.mark.parametrize("slope", [-0.4, 0.0, 0.3, 0.6])
-def test_slant_of_measures_the_shared_lean_of_digits_side_by_side(slope):
-    mask, _ = _slanted_strokes(slope)
-    assert slant_of(mask) == pytest.approx(slope, abs=0.05)
-    assert slant_of(np.zeros((5, 5), bool)) == 0.0
-
-
-def test_shear_stands_a_slanted_stroke_upright():
-    mask, first = _slanted_strokes(1.0, height=31)  # a whole column per row: no rounding
-    upright = shear(first.astype(float), row_offsets(31, 1.0))
-    columns = [tuple(np.nonzero(row)[0]) for row in upright]
-    assert len(set(columns)) == 1  # every row's ink in the same columns
-    assert upright.sum() == first.sum()  # nothing lost at the margins
-
-
-def test_a_slanted_cut_follows_the_gap_between_slanted_digits():
-    """Overlapping slanted digits: a stiff cut along their slant is free where an upright one crosses ink."""
-    mask, first = _slanted_strokes(0.5)
-    rows, cols = np.nonzero(mask)
-    group = Box(int(cols.min()), 0, int(cols.max()) + 1, mask.shape[0], mask)
-    assert all(mask[:, x].any() for x in range(group.x0, group.x1))  # no upright gap anywhere
-    band = [(5, group.width - 5)]
-    slanted = cut(group, band, bend=100.0, slant=slant_of(group.crop(group.own)))
-    assert (slanted[0].own == first).all() and (slanted[1].own == (mask & ~first)).all()
-    upright = cut(group, band, bend=100.0)
-    assert not (upright[0].own == first).all()  # an upright stiff cut takes part of the other stroke
-
-
-def test_bands_offer_a_narrow_one_at_every_place():
-    layouts = bands(100, 3)
-    centres = [[round(sum(band) / 2) for band in layout] for layout in layouts]
-    assert centres[0] == [33, 67]  # equal thirds first
-    assert [20, 60] in centres and [40, 60] in centres and [40, 80] in centres  # a "1" first, middle, last
 
 
 def test_close_groups_are_offered_as_one_digit():

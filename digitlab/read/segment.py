@@ -29,7 +29,6 @@ from digitlab.preprocess.pipeline import no_digit_reason
 from digitlab.read.box import Box
 from digitlab.read.cuts import bands
 from digitlab.read.cuts import cut as cut_group
-from digitlab.read.cuts import slant_of
 from digitlab.read.digitness import ONE_DIGIT, digitness
 
 # Lengths are shares of the line's height (the median height of its ink groups). Where each
@@ -54,7 +53,6 @@ SMALL_PIECE = 0.45  # prior: a piece shorter than this...
 SMALL_GAP = 0.15  # prior: ...this close to its neighbour...
 SMALL_UNION = 1.0  # prior: ...whose union is no wider than this, joins it
 ONE_WIDE = (0.35, 0.75)  # prior: blob widths that look like one digit that is not a 1
-MIN_SLANT = 0.1  # prior: a blob leaning more than this (x per row) is also cut along its slant
 MAX_DIGITS_IN_BLOB = 8  # prior: the most touching digits one blob is cut into
 
 
@@ -185,11 +183,9 @@ def split_group(reader, ink, group: Box, height: float, digit_width: float, part
         return candidates[0] if len(candidates) == 1 else _best(reader, ink, candidates, width / digit_width, cuts)
     guess = width / digit_width
     seen = set()
-    slant = slant_of(group.crop(group.own))
-    slants = (0.0, slant) if abs(slant) >= MIN_SLANT else (0.0,)
     for k in range(2, min(MAX_DIGITS_IN_BLOB, round(guess) + 1) + 1):
-        for cut_bands, bend, lean in itertools.product(bands(width, k), CUT_BENDS, slants):
-            cut = cut_group(group, cut_bands, ink.ink, bend, lean)
+        for cut_bands, bend in itertools.product(bands(width, k), CUT_BENDS):
+            cut = cut_group(group, cut_bands, ink.ink, bend)
             key = tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in cut)
             if len(cut) == k and _tall_enough(cut, height) and key not in seen:
                 seen.add(key)
