@@ -135,3 +135,11 @@ def test_any_json_gets_a_checked_answer_or_a_one_line_4xx(client, body, path):
             assert abs(sum(d["probabilities"]) - 1) < 1e-6 or d["status"] == "no digit"
     else:
         assert "\n" not in response.json()["detail"]
+
+
+def test_a_field_named_with_a_newline_stays_on_one_line(client):
+    """Regression (found by the hypothesis test above): an extra field called "\\n" made a two-line 422."""
+    response = client.post("/api/predict", content=json.dumps({"\n": None}),
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "'\\n': Extra inputs are not permitted"

@@ -266,7 +266,9 @@ def _one_line(errors) -> str:
     if not errors:
         return "invalid request"
     first = errors[0]
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "body"
+    # a field name may hold any character, a newline too: one that is not a plain name is quoted
+    where = ".".join(str(part) if str(part).isidentifier() or isinstance(part, int) else repr(str(part))
+                     for part in first.get("loc", ()) if part != "body") or "body"
     line = f"{where}: {first.get('msg', 'invalid')}"
     if first.get("type") == "json_invalid":
         line = f"body is not valid JSON ({first.get('ctx', {}).get('error', 'parse error')})"
