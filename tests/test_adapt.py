@@ -16,6 +16,7 @@ from digitlab.models.modelfile import load_model
 from digitlab.models.pretrained import load_pretrained
 from digitlab.nn.finetune import body_features, head_network, head_start, put_head
 from digitlab.nn.training import predict_proba
+from digitlab.read.reader import Reader
 from tests.conftest import REPO
 
 SEMEION = REPO.parent / "shared" / "data" / "handwriting-dev" / "semeion-dev"
@@ -94,7 +95,6 @@ def test_hold_out_keeps_every_class_and_a_single_example():
 
 def test_adapting_reads_the_writers_other_digits_better_and_keeps_mnist(small, semeion, mnist_dir):
     from digitlab.data import load_dataset
-    from digitlab.read.reader import Reader
 
     files, labels = semeion
     reader = Reader(small, {"input_shape": [28, 28]})
@@ -135,11 +135,30 @@ def test_adapt_writes_a_model_with_its_card(tmp_path, semeion, capsys):
     assert info["adapted_from"]["name"] == SMALL
     assert info["adapted_on"]["per_class"] == {str(c): 3 for c in range(10)}
     assert len(info["history"]) == 2 and info["input_shape"] == [28, 28]
+    # no MNIST loaded (--replay 0 --mnist-test 0): the original's calibration goes with the copy as it is
+    own = json.loads((tmp_path / "mine.calibration.json").read_text())
+    assert summary["calibration"] == str(tmp_path / "mine.calibration.json")
+    assert own["fitted_with"] == "digitlab adapt"
+    assert own["temperature"] == Reader.load(SMALL).calibration.temperature
     assert main(["predict", "--model", str(out), files[pick[0]]]) == 0
 
 
+def test_the_adapted_model_is_calibrated_on_held_out_mnist(tmp_path, semeion, mnist_dir, capsys):
+    """With MNIST at hand the copy's temperature and digit-score threshold are refitted, and read back."""
+    files, labels = semeion
+    pick = _pick(labels, 2, seed=2)
+    folder = _folder(tmp_path, [files[i] for i in pick], labels[pick])
+    out = tmp_path / "mine.npz"
+    assert main(["adapt", SMALL, "--examples", str(folder), "-o", str(out), "--epochs", "2", "--replay", "200",
+                 "--mnist-test", "0", "--data-dir", str(mnist_dir)]) == 0
+    assert f"wrote {out} and {tmp_path / 'mine.calibration.json'}" in capsys.readouterr().out
+    original, copy = Reader.load(SMALL).calibration, Reader.load(out).calibration
+    assert copy.held_out.startswith("MNIST test[0:2000]") and copy.reject_weight == original.reject_weight
+    assert copy.reject_below is not None and copy.reject_below != original.reject_below
+    assert 0.05 < copy.temperature < 20 and copy.ece_after < 0.02  # NLL-fitted: ECE small, not always smaller
+
+
 def test_adapt_on_a_corrections_database(tmp_path, small, capsys):
-    from digitlab.read.reader import Reader
 
     reader = Reader(small, {"input_shape": [28, 28]})
     rng = np.random.default_rng(0)
@@ -263,6 +282,7 @@ def test_an_interrupted_run_leaves_no_file(tmp_path, semeion, monkeypatch, capsy
                  "--replay", "0", "--mnist-test", "0"])
     assert code == 130 and "interrupted" in capsys.readouterr().err
     assert list(tmp_path.glob("*.npz")) == [] and list(tmp_path.glob(".mine.npz*")) == []
+    assert list(tmp_path.glob("*.json")) == []  # nor a calibration for a model that was not written
 
 
 def test_a_torch_engine_network_is_adapted_as_the_same_numpy_network(digits):

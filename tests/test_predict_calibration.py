@@ -15,6 +15,7 @@ from digitlab.read.calibration import (
     fit_temperature,
     load_calibration,
     load_validation,
+    recalibrate,
     save_calibration,
     scale_temperature,
 )
@@ -105,3 +106,22 @@ def test_reject_rule_round_trips_and_bad_validation_files_are_clear_errors(tmp_p
     (tmp_path / "t.npz").write_bytes(b"not a zip")
     with pytest.raises(DigitlabError, match="not a validation file"):
         load_validation(tmp_path / "t.npz")
+
+
+def test_a_fine_tuned_copy_keeps_the_originals_share_of_digits_confident():
+    """A copy sharper than the original would let more through as "ok" at the old threshold: it moves up."""
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 10, 2000)
+    logits = rng.normal(0, 1, (2000, 10)) + 3 * np.eye(10)[labels]
+    before, after = softmax(logits), softmax(2 * logits)  # the copy: same answers, more sure of them
+    likeness = rng.uniform(0.3, 1.0, 2000)
+    base = Calibration(0.5, 0.9, reject_weight=3.0, reject_below=-1.0, reject_held_out="val")
+    copy = recalibrate(base, before, after, labels, likeness, "held-out digits")
+    kept_before = np.mean(digit_score(likeness, before, 3.0) >= -1.0)
+    assert np.mean(copy.confident(after, likeness)) == pytest.approx(kept_before, abs=0.002)
+    assert copy.reject_weight == 3.0 and copy.reject_below > base.reject_below
+    assert copy.temperature > 1.5 * fit_temperature(before, labels)  # twice the logits: about twice the T
+    assert "held-out digits" in copy.reject_held_out and copy.held_out == "held-out digits"
+    # an original without a digit score, or no digit-likeness: temperature and "unsure" line alone
+    assert recalibrate(Calibration(), before, after, labels, likeness, "h").reject_below is None
+    assert recalibrate(base, before, after, labels, None, "h").reject_below is None

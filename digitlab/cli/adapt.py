@@ -10,6 +10,7 @@ from digitlab.cli.common import print_json
 from digitlab.errors import DigitlabError
 
 MNIST_TEST_SEED = 0  # the same subset of MNIST test before and after, and from run to run
+CALIBRATION_DIGITS = 2000  # MNIST test[0:2000], inside the calibration's held-out half, refits the copy's confidence
 
 
 def add_parser(subparsers) -> None:
@@ -42,6 +43,7 @@ def run(model, examples, output, epochs, lr, seed, holdout, replay, mnist_test, 
 
     from digitlab.evaluate.adapt import AdaptSettings, adapt, can_adapt, hold_out, per_class
     from digitlab.models.modelfile import save_model
+    from digitlab.read.calibration import calibration_beside, save_calibration
     from digitlab.read.examples import load_examples
     from digitlab.read.reader import Reader
 
@@ -63,9 +65,9 @@ def run(model, examples, output, epochs, lr, seed, holdout, replay, mnist_test, 
     rng = np.random.default_rng(seed)
     train, held = hold_out(found.labels, holdout, rng)
     scored = {"held-out examples": (found.images[held], found.labels[held])} if len(held) else {}
-    replayed = None
+    replayed = calibration_digits = None
     if replay or mnist_test:
-        replayed, test = _mnist(data_dir, mnist_test)
+        replayed, test, calibration_digits = _mnist(data_dir, mnist_test)
         scored.update({"MNIST test": test} if mnist_test else {})
     settings = AdaptSettings(epochs=epochs, learning_rate=lr, replay=replay)
     engine = _engine(engine, reader.info)
@@ -77,7 +79,10 @@ def run(model, examples, output, epochs, lr, seed, holdout, replay, mnist_test, 
                "seed": seed, "seconds": round(result.seconds, 2),
                "scores": {name: {"before": b, "after": a, "n": len(scored[name][1])}
                           for name, (b, a) in result.scores.items()}}
+    calibration = _calibration(reader, result.model, calibration_digits)
+    summary["calibration"] = str(calibration_beside(output))
     save_model(result.model, output, info=_card(reader, result, summary))
+    save_calibration(calibration, summary["calibration"], fitted_with="digitlab adapt")
     if json:
         print_json(summary)
     else:
@@ -110,7 +115,7 @@ def _engine(engine: str, info: dict) -> str:
 
 
 def _mnist(data_dir, n_test):
-    """(MNIST train (images, labels), a fixed draw of n_test MNIST test digits)."""
+    """(MNIST train, a fixed draw of n_test MNIST test digits, the calibration's digits), each (images, labels)."""
     import numpy as np
 
     from digitlab.data import load_dataset
@@ -118,7 +123,28 @@ def _mnist(data_dir, n_test):
     mnist = load_dataset("mnist", data_dir=data_dir)
     n_test = min(n_test, len(mnist.test.labels))
     pick = np.sort(np.random.default_rng(MNIST_TEST_SEED).choice(len(mnist.test.labels), n_test, replace=False))
-    return (mnist.train.images, mnist.train.labels), (mnist.test.images[pick], mnist.test.labels[pick])
+    calibration = slice(0, CALIBRATION_DIGITS)
+    return ((mnist.train.images, mnist.train.labels), (mnist.test.images[pick], mnist.test.labels[pick]),
+            (mnist.test.images[calibration], mnist.test.labels[calibration]))
+
+
+def _calibration(reader, adapted, digits):
+    """The adapted model's calibration (see `calibration.recalibrate`): refitted on MNIST test
+    digits read by both models, or the original's as it is when no MNIST was loaded."""
+    import numpy as np
+
+    from digitlab.read.calibration import recalibrate
+    from digitlab.read.digitness import digitness
+    from digitlab.read.reader import Reader
+
+    if digits is None:
+        return reader.calibration
+    images, labels = digits
+    inputs = np.stack([reader.prepare(image).input for image in images])
+    likeness = digitness(inputs) if reader.check_digitness else None
+    held_out = f"MNIST test[0:{len(labels)}] ({len(labels)} images) through digitlab.preprocess"
+    return recalibrate(reader.calibration, reader.raw_proba(inputs), Reader(adapted, reader.info).raw_proba(inputs),
+                       reader.label_index(labels), likeness, held_out)
 
 
 def _card(reader, result, summary) -> dict:
@@ -144,4 +170,4 @@ def _print_summary(s: dict, epochs: int) -> None:
         print(f"{'':<24} {'before':>8} {'after':>8}")
     for name, score in s["scores"].items():
         print(f"{name + ' (' + str(score['n']) + ')':<24} {score['before']:8.2%} {score['after']:8.2%}")
-    print(f"wrote {s['output']}")
+    print(f"wrote {s['output']} and {s['calibration']}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
@@ -27,7 +26,7 @@ def run(data_dir, model, validation, trust):
     from digitlab.read.reader import Reader, shipped_model_names
 
     checks = cal.load_validation(validation) if validation else None
-    targets = [(model, Path(model).with_suffix(".calibration.json"))] if model else \
+    targets = [(model, cal.calibration_beside(model))] if model else \
         [(name, cal.calibration_path(name)) for name in shipped_model_names()]
     readers = [(name, Reader.load(name, trust=trust, calibration=False), path) for name, path in targets]
     images, labels = _held_out_mnist(data_dir)  # after the models: a bad model file is named first

@@ -29,7 +29,7 @@ non-digits.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +154,26 @@ def fit_reject_rule(digits: tuple, others: tuple, keep: float = REJECT_KEEP,
     return best
 
 
+def recalibrate(base: Calibration, raw_before: np.ndarray, raw_after: np.ndarray, labels: np.ndarray,
+                likeness: np.ndarray | None, held_out: str) -> Calibration:
+    """The calibration of a fine-tuned copy of a model, from held-out digits read by both.
+
+    raw_before, raw_after : the original's and the copy's raw probabilities (n, k) on the same digits.
+    Temperature and the "unsure" probability are refitted on the copy. The digit score keeps the
+    original's weight (its non-digit validation set is not at hand), and its threshold moves to
+    keep confident the same share of these digits as the original keeps: fine-tuning makes a head
+    more sure of itself, which would otherwise let more letters and scribbles through as "ok".
+    """
+    fitted = fit_calibration(raw_after, labels, held_out)
+    if base.reject_below is None or likeness is None:
+        return fitted
+    kept = float(np.mean(digit_score(likeness, raw_before, base.reject_weight) >= base.reject_below))
+    below = float(np.quantile(digit_score(likeness, raw_after, base.reject_weight), 1 - kept))
+    return replace(fitted, reject_weight=base.reject_weight, reject_below=round(below, 4),
+                   reject_held_out=f"the original's rule ({base.reject_held_out}), its threshold moved to "
+                                   f"keep {kept:.1%} of {held_out} confident, as the original does")
+
+
 def load_validation(path) -> tuple[np.ndarray, np.ndarray, str]:
     """Validation model inputs from an .npz: `digits` and `others`, uint8 (n, H, W), and what they are."""
     from digitlab.data.arrayfile import read_npz
@@ -177,6 +197,13 @@ def calibration_path(name: str) -> Path:
     return PRETRAINED / f"{name}.calibration.json"
 
 
+def calibration_beside(model_path) -> Path:
+    """A model file's own calibration: OUT.calibration.json beside OUT.npz (a run folder's model inside it)."""
+    path = Path(model_path)
+    stem = path / "model" if path.is_dir() else path.with_suffix("")
+    return stem.with_name(stem.name + ".calibration.json")
+
+
 def load_calibration(path) -> Calibration:
     """Read a calibration file; temperature 1 (no change) when there is none."""
     path = Path(path)
@@ -189,10 +216,10 @@ def load_calibration(path) -> Calibration:
         raise DigitlabError(f"{path}: not a calibration file ({exc})") from exc
 
 
-def save_calibration(calibration: Calibration, path) -> Path:
+def save_calibration(calibration: Calibration, path, fitted_with: str = "digitlab calibrate") -> Path:
     from digitlab.files import write_json
 
-    return write_json(path, {**asdict(calibration), "fitted_with": "digitlab calibrate"})
+    return write_json(path, {**asdict(calibration), "fitted_with": fitted_with})
 
 
 def calibrate_reader(reader, images: np.ndarray, labels: np.ndarray, held_out: str) -> Calibration:

@@ -22,7 +22,7 @@ import numpy as np
 from digitlab.errors import DigitlabError
 from digitlab.models.pretrained import HERE as PRETRAINED
 from digitlab.preprocess import prepare
-from digitlab.read.calibration import Calibration, calibration_path, load_calibration
+from digitlab.read.calibration import Calibration, calibration_beside, calibration_path, load_calibration
 from digitlab.read.digitness import digitness
 from digitlab.read.digitness import threshold as digitness_threshold
 
@@ -238,8 +238,7 @@ def _load_model(model, trust: bool):
         raise DigitlabError(f"{model}: no such model file, run folder or shipped model "
                             f"(shipped: {', '.join(shipped_model_names()) or 'none'})")
     fitted, info = load_model(path, trust=trust)
-    stem = path / "model" if path.is_dir() else path.with_suffix("")
-    return fitted, info, info.get("name") or path.stem, stem.with_name(stem.name + ".calibration.json")
+    return fitted, info, info.get("name") or path.stem, calibration_beside(path)
 
 
 def _load_default():
