@@ -16,7 +16,7 @@ sys.meta_path.insert(0, BlockExtras())
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", BLOCK_EXTRAS + code], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-c", BLOCK_EXTRAS + code], capture_output=True, text=True, check=False)
 
 
 def test_core_and_cli_work_without_extras():
@@ -44,7 +44,7 @@ def test_missing_extra_is_a_one_line_error():
 
 
 def test_python_dash_m_and_version():
-    result = subprocess.run([sys.executable, "-m", "digitlab", "--version"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "digitlab", "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout.startswith("digitlab ")
 
 

@@ -197,8 +197,8 @@ def format_table(rows: list[dict], order: str = "best") -> str:
     if order == "best":
         stats.sort(key=lambda s: -s["test_mean"])
     width = max([18, *(len(s["label"]) for s in stats)])
-    lines = [f"{'model':<{width}} {'test accuracy':>16} {'train accuracy':>16} {'fit s':>8} "
-             f"{'predict s':>10} {'params':>10}"]
+    lines = [(f"{'model':<{width}} {'test accuracy':>16} {'train accuracy':>16} {'fit s':>8} "
+             f"{'predict s':>10} {'params':>10}")]
     for s in stats:
         params = "-" if s["n_params"] is None else f"{s['n_params']:,}"
         lines.append(f"{s['label']:<{width}} {s['test_mean']:>8.4f} ± {s['test_std']:.4f} "

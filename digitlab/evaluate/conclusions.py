@@ -26,8 +26,8 @@ def models(rows: list[dict]) -> list[str]:
     ranked = sorted((summary(r) for r in rows), key=lambda s: -s["test_mean"])
     best = ranked[0]
     folds = len(rows[0]["test_accuracy"])
-    out = [f"{best['label']} scored best: {pct(best['test_mean'])} ± {points(best['test_std'])} mean "
-           f"test accuracy over {folds} folds."]
+    out = [(f"{best['label']} scored best: {pct(best['test_mean'])} ± {points(best['test_std'])} mean "
+           f"test accuracy over {folds} folds.")]
     if len(ranked) > 1:
         second = ranked[1]
         margin = best["test_mean"] - second["test_mean"]
@@ -73,8 +73,8 @@ def sweep(result: dict) -> list[str]:
     values = result["values"]
     best_i = max(range(len(stats)), key=lambda i: stats[i]["test_mean"])
     best = stats[best_i]
-    out = [f"Best test accuracy: {pct(best['test_mean'])} ± {points(best['test_std'])} at "
-           f"{result['setting']} = {values[best_i]} ({result['cv']}-fold cross-validation)."]
+    out = [(f"Best test accuracy: {pct(best['test_mean'])} ± {points(best['test_std'])} at "
+           f"{result['setting']} = {values[best_i]} ({result['cv']}-fold cross-validation).")]
     if result["name"] == "knn-k":
         out += _knn(stats, values)
     elif result["name"] == "width":
@@ -134,18 +134,18 @@ def _signed(x: float) -> str:
 
 def _knn(stats, values) -> list[str]:
     first, last = stats[0], stats[-1]
-    return [f"k = {values[0]} scores {pct(first['train_mean'])} on its own training folds (each image is "
+    return [(f"k = {values[0]} scores {pct(first['train_mean'])} on its own training folds (each image is "
             f"its own nearest neighbour) and {pct(first['test_mean'])} on held-out folds; "
             f"k = {values[-1]} scores {pct(last['test_mean'])} held-out, "
             f"{points(abs(last['test_mean'] - first['test_mean']))} "
-            f"{'lower' if last['test_mean'] < first['test_mean'] else 'higher'} than k = {values[0]}."]
+            f"{'lower' if last['test_mean'] < first['test_mean'] else 'higher'} than k = {values[0]}.")]
 
 
 def _depth(stats, values) -> list[str]:
     ranked = sorted(range(len(stats)), key=lambda i: -stats[i]["test_mean"])
     worst = ranked[-1]
-    out = [f"Worst: {values[worst]} at {pct(stats[worst]['test_mean'])} test and "
-           f"{pct(stats[worst]['train_mean'])} train."]
+    out = [(f"Worst: {values[worst]} at {pct(stats[worst]['test_mean'])} test and "
+           f"{pct(stats[worst]['train_mean'])} train.")]
     best, runner = ranked[0], ranked[1] if len(ranked) > 1 else None
     if runner is not None:
         margin = stats[best]["test_mean"] - stats[runner]["test_mean"]

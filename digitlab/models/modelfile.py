@@ -47,9 +47,8 @@ def save_model(model, path, info: dict | None = None) -> Path:
     header, arrays = encode_model(model)
     meta = {"format": FORMAT, "version": VERSION, **header, "info": info or {}}
     path = Path(path)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:  # a file object, so numpy does not append ".npz"
-            np.savez_compressed(f, **{META_KEY: np.array(json.dumps(meta, default=_plain))}, **arrays)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:  # a file object, so numpy does not append ".npz"
+        np.savez_compressed(f, **{META_KEY: np.array(json.dumps(meta, default=_plain))}, **arrays)
     return path
 
 

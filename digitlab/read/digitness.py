@@ -37,7 +37,7 @@ ONE_DIGIT = WEIGHTS.with_name("one_digit.npz")  # is this cut piece one digit? (
 BATCH = 256  # inputs per forward pass: bounds the memory of the unfolded convolutions
 
 
-@functools.lru_cache(maxsize=None)  # two files at most
+@functools.cache  # two files at most
 def _weights(path: Path) -> dict | None:
     if not path.is_file():
         return None
@@ -86,7 +86,7 @@ def network(w: dict) -> Network:
     return net
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shipped_network(path: Path) -> Network:
     return network(_weights(path))
 

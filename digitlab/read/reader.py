@@ -22,7 +22,12 @@ import numpy as np
 from digitlab.errors import DigitlabError
 from digitlab.models.pretrained import HERE as PRETRAINED
 from digitlab.preprocess import prepare
-from digitlab.read.calibration import Calibration, calibration_beside, calibration_path, load_calibration
+from digitlab.read.calibration import (
+    Calibration,
+    calibration_beside,
+    calibration_path,
+    load_calibration,
+)
 from digitlab.read.digitness import digitness
 from digitlab.read.digitness import threshold as digitness_threshold
 
