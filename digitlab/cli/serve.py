@@ -8,7 +8,7 @@ import socket
 from digitlab.cli.common import port
 from digitlab.errors import DigitlabError
 
-# Two processes on two cores: 620 instead of 337 requests a second (BENCHMARKS.md, Serving)
+# One process answers HTTP on one core at a time (the GIL): a second process uses the second core
 WORKERS = min(2, os.cpu_count() or 1) if hasattr(os, "fork") else 1
 
 

@@ -18,7 +18,7 @@ The line reader asks a narrower question of a piece it has cut: is it exactly
 one whole digit, not two touching ones? `digitness(inputs, ONE_DIGIT)` answers
 with the same network trained on pairs of digits written ink to ink, as a
 line touches them, instead of side by side in their 28 px frames
-(one_digit.json). It reads lines better (BENCHMARKS.md, "Reading") but does
+(one_digit.json). It reads lines better (BENCHMARKS.md, "Digit-likeness detectors") but does
 not say "unsure": it doubts a thick ruler-straight "1" drawn on a canvas,
 which must stay a confident digit.
 """

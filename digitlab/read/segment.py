@@ -34,7 +34,7 @@ from digitlab.read.digitness import ONE_DIGIT, digitness
 # Lengths are shares of the line's height (the median height of its ink groups). Where each
 # number came from: "grid" = chosen on 200 synthetic lines (seeds 1-2), "grid-600" on 600
 # (seeds 1-4), "A/B" = kept after an A/B on seeds 3-4, "prior" = set by hand from what
-# handwriting looks like and not tuned. BENCHMARKS.md ("Reading") reports lines of other seeds.
+# handwriting looks like and not tuned. BENCHMARKS.md ("Reading whole numbers") reports other seeds.
 DIGIT_ASPECT = 0.6  # prior: a typical handwritten digit's width / height
 SPLIT_FROM = 0.6  # grid (0.75 on MNIST lines), then 0.6 on scan lines (seeds 1-3): a "14" or "91" of
 # USPS-shaped digits, a narrow first digit against a "1", is only 0.7 of the height wide
