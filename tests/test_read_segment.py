@@ -196,3 +196,54 @@ def test_a_blob_narrower_than_two_digits_is_still_offered_cuts():
     assert blob.width < 0.75 * blob.height
     parts = split_group(FirstReadsPoorly(4, first=0.2, rest=0.99), ink, blob, blob.height, 0.6 * blob.height)
     assert len(parts) == 2
+
+
+# -- the lattice: many cuts, the best reading through them ------------------------------
+
+
+def test_best_readings_is_the_viterbi_path_for_each_count():
+    from digitlab.read.lattice import best_readings
+
+    # paths 0..3; reading (0,1)(1,3) sums -0.3, (0,2)(2,3) -1.0; three parts only as (0,1)(1,2)(2,3)
+    scores = {(0, 1): -0.1, (1, 2): -2.0, (2, 3): -0.5, (0, 2): -0.5, (1, 3): -0.2, (0, 3): -5.0}
+    assert best_readings(scores, 4, 3) == {2: [0, 1, 3], 3: [0, 1, 2, 3]}
+    assert best_readings(scores, 4, 5) == {2: [0, 1, 3], 3: [0, 1, 2, 3]}  # no way to read 4 or 5 parts
+    assert best_readings({(0, 1): -1.0}, 3, 2) == {}  # nothing reaches the right edge
+
+
+def test_lattice_cuts_are_distinct_and_spans_are_digit_sized():
+    from digitlab.read.box import Box
+    from digitlab.read.lattice import MAX_WIDTH, MIN_WIDTH, cut_paths, segments
+
+    mask = np.zeros((30, 60), bool)
+    mask[2:28, 5:8] = mask[2:28, 25:28] = mask[2:28, 45:48] = True  # three bars...
+    mask[15, 5:48] = True  # ...joined by a thin stroke: one blob
+    group = Box(5, 2, 48, 28, mask)
+    paths = cut_paths(group, mask.astype(np.float32), height=26)
+    assert (paths[0] == 0).all() and (paths[-1] == group.width).all()
+    assert all(np.abs(a - b).max() > 1 for i, a in enumerate(paths[1:-1]) for b in paths[i + 2:-1])
+    assert [round(p.mean()) for p in paths] == sorted(round(p.mean()) for p in paths)
+    spans = segments(group, paths, height=26)
+    assert spans and all(MIN_WIDTH * 26 <= box.width <= MAX_WIDTH * 26 for box in spans.values())
+    bars = [(5, 8), (25, 28), (45, 48)]
+    for lo, hi in bars:  # each bar is a span of its own: the cuts go through the stroke between them
+        assert any(box.x0 <= lo and hi <= box.x1 and sum(box.x0 <= a and b <= box.x1 for a, b in bars) == 1
+                   for box in spans.values())
+
+
+def test_a_narrow_one_after_two_touching_digits_is_found(reader, digits, monkeypatch):
+    """Even bands put the second cut inside the middle digit when the last is a narrow "1" (a "261"
+    of three touching digits); the lattice's cuts do not depend on even widths."""
+    from digitlab.read import segment
+
+    images, labels = digits
+    ones, others = np.flatnonzero(labels == 1), np.flatnonzero(labels != 1)
+    triples = [[others[2 * i], others[2 * i + 1], ones[i]] for i in range(10)]
+
+    def right(lattice_from):
+        monkeypatch.setattr(segment, "LATTICE_FROM", lattice_from)
+        return sum(reader.read_number(write_line(images[t], gaps=[-3, -3])[0]).text ==
+                   "".join(str(labels[i]) for i in t) for t in triples)
+
+    with_lattice, bands_alone = right(segment.LATTICE_FROM), right(float("inf"))
+    assert with_lattice >= 8 and with_lattice > bands_alone  # when written: 8 and 6 of 10

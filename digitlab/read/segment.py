@@ -7,7 +7,9 @@
 3. Split touching digits: a blob much wider than a digit is tall is cut into
    k parts along least-ink paths that bend round the strokes (dynamic
    programming, not straight columns, since touching digits overlap), each
-   cut once supple and once stiff; the
+   cut once supple and once stiff; a blob at least `LATTICE_FROM` digits
+   wide is also cut at many places, and the best reading through those cuts
+   for each count of digits joins the candidates (`lattice.py`). The
    classifier picks among the candidates (the one whose parts it reads most
    confidently and that look most like digits, with priors from the width),
    because a "0" and a touching "11" can have the same width.
@@ -26,6 +28,7 @@ from digitlab.data.decode import load_grey
 from digitlab.preprocess.frame import frame_digit
 from digitlab.preprocess.ink import find_ink
 from digitlab.preprocess.pipeline import no_digit_reason
+from digitlab.read import lattice
 from digitlab.read.box import Box
 from digitlab.read.cuts import bands
 from digitlab.read.cuts import cut as cut_group
@@ -54,6 +57,7 @@ SMALL_GAP = 0.15  # prior: ...this close to its neighbour...
 SMALL_UNION = 1.0  # prior: ...whose union is no wider than this, joins it
 ONE_WIDE = (0.35, 0.75)  # prior: blob widths that look like one digit that is not a 1
 MAX_DIGITS_IN_BLOB = 8  # prior: the most touching digits one blob is cut into
+LATTICE_FROM = 1.5  # prior: blobs at least this many digits wide are also cut by the lattice (lattice.py)
 
 
 @dataclass
@@ -191,7 +195,26 @@ def split_group(reader, ink, group: Box, height: float, digit_width: float, part
                 seen.add(key)
                 candidates.append(cut)
                 cuts.append(k - 1)
+    max_k = min(MAX_DIGITS_IN_BLOB, round(guess) + 1)
+    for parts in _lattice(reader, ink, group, height, max_k) if guess >= LATTICE_FROM else []:
+        key = tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in parts)
+        if key not in seen:
+            seen.add(key)
+            candidates.append(parts)
+            cuts.append(len(parts) - 1)
     return _best(reader, ink, candidates, guess, cuts)
+
+
+def _lattice(reader, ink, group: Box, height: float, max_k: int) -> list[list[Box]]:
+    """For each count of parts, the split through the blob's many candidate cuts that reads best
+    (`digitlab.read.lattice`): the cuts that even bands miss, as around a narrow "1"."""
+    paths = lattice.cut_paths(group, ink.ink, height)
+    spans = lattice.segments(group, paths, height)
+    if not spans:
+        return []
+    scores, _ = _part_scores(reader, ink, list(spans.values()))
+    routes = lattice.best_readings(dict(zip(spans, scores)), len(paths), max_k)
+    return [[spans[span] for span in itertools.pairwise(route)] for route in routes.values()]
 
 
 def _tall_enough(pieces: list[Box], height: float) -> bool:
@@ -228,17 +251,22 @@ def _scores(reader, ink, candidates) -> tuple[np.ndarray, np.ndarray]:
     lines, seeds 10-12: 95.2% -> 96.3% of numbers right, "too few digits"
     16 -> 7).
     """
-    inputs = np.stack([digit_input(reader, ink, p) for parts in candidates for p in parts])
-    proba = reader.raw_proba(inputs)
-    per_part = np.log(np.clip(proba.max(axis=1), 1e-12, None))
-    looks_like = digitness(inputs, ONE_DIGIT) if reader.check_digitness else None
-    if looks_like is not None:
-        per_part += LIKENESS_WEIGHT * np.log(np.clip(looks_like, 1e-6, None))
+    per_part, widths = _part_scores(reader, ink, [p for parts in candidates for p in parts])
     owner = np.repeat(np.arange(len(candidates)), [len(c) for c in candidates])
-    is_one = np.array(reader.classes)[proba.argmax(axis=1)] == 1
-    widths = np.where(is_one, ONE_WIDTH, 1.0)
     return (np.bincount(owner, weights=per_part, minlength=len(candidates)),
             np.bincount(owner, weights=widths, minlength=len(candidates)))
+
+
+def _part_scores(reader, ink, parts: list[Box]) -> tuple[np.ndarray, np.ndarray]:
+    """Each part's score (log max-probability + weighted log digit-likeness) and width in digits (n,)."""
+    inputs = np.stack([digit_input(reader, ink, p) for p in parts])
+    proba = reader.raw_proba(inputs)
+    score = np.log(np.clip(proba.max(axis=1), 1e-12, None))
+    looks_like = digitness(inputs, ONE_DIGIT) if reader.check_digitness else None
+    if looks_like is not None:
+        score += LIKENESS_WEIGHT * np.log(np.clip(looks_like, 1e-6, None))
+    is_one = np.array(reader.classes)[proba.argmax(axis=1)] == 1
+    return score, np.where(is_one, ONE_WIDTH, 1.0)
 
 
 def digit_input(reader, ink, piece: Box) -> np.ndarray:

@@ -1,0 +1,93 @@
+"""Over-segmentation: many candidate cuts through a blob, and the best reading through them.
+
+`cuts.bands` looks for k - 1 cuts near the places that split a blob into k
+even parts, so a narrow "1" among wide digits ("261") puts a boundary
+outside every band. Here a cut is searched every `STEP` of the line's
+height (each a least-ink path, `cuts.least_ink_path`), the ink between any
+two cuts is a segment, every plausible segment is read once, and for each
+count k the k segments in a row that read best (a Viterbi pass over the
+cuts) become one more candidate for `segment._best` to weigh.
+
+    paths = cut_paths(group, ink.ink, height)       # left edge, cuts left to right, right edge
+    spans = segments(group, paths, height)          # {(i, j): Box} between paths i < j
+    best = best_readings(scores, len(paths), max_k) # {k: [i0, i1, ..., ik]}, paths used
+
+Lengths are shares of the line's height; "prior" marks a number set by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitlab.read.box import Box
+from digitlab.read.cuts import GREY_COST, least_ink_path
+
+STEP = 0.15  # prior: a cut is searched this often along the blob
+WINDOW = 0.15  # prior: ...and may bend this far either side of its place
+BENDS = (0.05, 0.5)  # as segment.CUT_BENDS: a supple and a stiff path from each place
+MIN_WIDTH = 0.1  # prior: a segment at least this wide (a thin "1")...
+MAX_WIDTH = 1.3  # prior: ...and at most this wide (a wide "0" or "2")
+MIN_HEIGHT = 0.55  # as segment.MIN_PART_HEIGHT: every digit reaches most of the line's height
+
+
+def cut_paths(group: Box, strength: np.ndarray, height: float) -> list[np.ndarray]:
+    """Top-to-bottom paths (columns of `group`'s box, one per row), the box's edges first and last."""
+    mask = group.crop(group.own)
+    cost = mask.astype(float) + GREY_COST * group.crop(strength)
+    h, w = mask.shape
+    step, window = max(1, round(STEP * height)), max(1, round(WINDOW * height))
+    inner = []
+    for place in range(step, w - step + 1, step):
+        lo, hi = max(1, place - window), min(w - 1, place + window + 1)
+        for bend in BENDS:
+            path = least_ink_path(cost, lo, hi, bend)
+            # a path within a pixel of one already found cuts the same ink: one more read for nothing
+            if all(np.abs(path - other).max() > 1 for other in inner):
+                inner.append(path)
+    inner.sort(key=lambda p: p.mean())
+    return [np.zeros(h, int), *inner, np.full(h, w)]
+
+
+def segments(group: Box, paths: list[np.ndarray], height: float) -> dict[tuple[int, int], Box]:
+    """{(i, j): the ink of `group` between paths i and j} for every plausible digit-sized span."""
+    mask = group.crop(group.own)
+    columns = np.arange(mask.shape[1])
+    right_of = [columns >= p[:, None] for p in paths]  # (h, w) each: pixels at or right of path i
+    spans = {}
+    for i in range(len(paths) - 1):
+        for j in range(i + 1, len(paths)):
+            if paths[j].mean() - paths[i].mean() > MAX_WIDTH * height:
+                break
+            box = _box(group, mask & right_of[i] & ~right_of[j])
+            if box is not None and box.height >= MIN_HEIGHT * height and \
+                    MIN_WIDTH * height <= box.width <= MAX_WIDTH * height:
+                spans[(i, j)] = box
+    return spans
+
+
+def best_readings(scores: dict[tuple[int, int], float], n_paths: int, max_k: int) -> dict[int, list[int]]:
+    """For k = 2..max_k, the paths [0, ..., n_paths - 1] of the k spans in a row whose scores sum highest.
+
+    Viterbi over the paths: best[k][j] = max over i of best[k - 1][i] + scores[(i, j)].
+    """
+    last = n_paths - 1
+    best = {0: {0: (0.0, [0])}}
+    for k in range(1, max_k + 1):
+        best[k] = {}
+        for (i, j), score in scores.items():
+            if i in best[k - 1]:
+                total = best[k - 1][i][0] + score
+                if j not in best[k] or total > best[k][j][0]:
+                    best[k][j] = (total, best[k - 1][i][1] + [j])
+    return {k: best[k][last][1] for k in range(2, max_k + 1) if last in best[k]}
+
+
+def _box(group: Box, part: np.ndarray) -> Box | None:
+    """The piece of `group` whose own pixels are `part` (the box's shape), or None when it is empty."""
+    rows, cols = np.nonzero(part)
+    if len(rows) == 0:
+        return None
+    own = np.zeros_like(group.own)
+    group.crop(own)[...] = part
+    return Box(group.x0 + int(cols.min()), group.y0 + int(rows.min()), group.x0 + int(cols.max()) + 1,
+               group.y0 + int(rows.max()) + 1, own)
