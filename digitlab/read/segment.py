@@ -196,12 +196,12 @@ def split_group(reader, ink, group: Box, height: float, digit_width: float, part
                 candidates.append(cut)
                 cuts.append(k - 1)
     max_k = min(MAX_DIGITS_IN_BLOB, round(guess) + 1)
-    for parts in _lattice(reader, ink, group, height, max_k) if guess >= LATTICE_FROM else []:
-        key = tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in parts)
+    for route in _lattice(reader, ink, group, height, max_k) if guess >= LATTICE_FROM else []:
+        key = tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in route)
         if key not in seen:
             seen.add(key)
-            candidates.append(parts)
-            cuts.append(len(parts) - 1)
+            candidates.append(route)
+            cuts.append(len(route) - 1)
     return _best(reader, ink, candidates, guess, cuts)
 
 
