@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/real_handwriting.py                  # both handwriting-dev sets, all models
     .venv/bin/python benchmarks/real_handwriting.py --limit 500 --lines 100 --models numpy-mlp-512
     .venv/bin/python benchmarks/real_handwriting.py --data my-digits/ --lines 0
+    .venv/bin/python benchmarks/real_handwriting.py --no-digits --lines 200    # whole numbers only
 
 Single digits: each labelled folder (sub-folders 0-9, or labels.csv `file,label`)
 is read file by file with `Reader.predict_files`, exactly what
@@ -39,6 +40,7 @@ def main():
     parser.add_argument("--models", nargs="+", default=None, help="shipped names or model files (default: every shipped model)")
     parser.add_argument("--limit", type=int, default=None, help="read only a seeded sample of N images per set")
     parser.add_argument("--lines", type=int, default=200, help="lines per generator (0: no whole numbers)")
+    parser.add_argument("--no-digits", action="store_true", help="whole numbers only: skip the single-digit table")
     parser.add_argument("--lines-from", default=str(DEV / "usps-train" / "originals.npz"),
                         help="an .npz of 16x16 digits (images, labels) to build lines from")
     parser.add_argument("--seed", type=int, default=0)
@@ -46,7 +48,8 @@ def main():
 
     readers = [Reader.load(m) for m in (args.models or shipped_model_names())]
     print(f"seed {args.seed}; limit {args.limit or 'none'}\n")
-    digit_table(readers, args.data, args.limit, args.seed)
+    if not args.no_digits:
+        digit_table(readers, args.data, args.limit, args.seed)
     if args.lines:
         line_table(readers, args.lines_from, args.lines, args.seed)
 
