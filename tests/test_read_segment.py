@@ -247,3 +247,13 @@ def test_a_narrow_one_after_two_touching_digits_is_found(reader, digits, monkeyp
 
     with_lattice, bands_alone = right(segment.LATTICE_FROM), right(float("inf"))
     assert with_lattice >= 16 and with_lattice > bands_alone  # when written: 17 and 15 of 20
+
+
+def test_a_blob_too_narrow_for_a_cut_gets_none():
+    """Regression: hypothesis's 25x45 noise picture made a 2-pixel-wide blob, and the empty band crashed /api/read."""
+    from digitlab.read.box import Box
+    from digitlab.read.lattice import cut_paths
+
+    mask = np.ones((4, 2), bool)
+    paths = cut_paths(Box(0, 0, 2, 4, mask), mask.astype(np.float32), height=1.0)
+    assert len(paths) == 2 and (paths[0] == 0).all() and (paths[1] == 2).all()

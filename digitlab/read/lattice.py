@@ -39,6 +39,8 @@ def cut_paths(group: Box, strength: np.ndarray, height: float) -> list[np.ndarra
     inner = []
     for place in range(step, w - step + 1, step):
         lo, hi = max(1, place - window), min(w - 1, place + window + 1)
+        if hi <= lo:  # a blob a few pixels wide (specks of a tiny picture): no room for a cut
+            continue
         for bend in BENDS:
             path = least_ink_path(cost, lo, hi, bend)
             # a path within a pixel of one already found cuts the same ink: one more read for nothing
