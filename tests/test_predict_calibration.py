@@ -8,6 +8,7 @@ import pytest
 from digitlab.errors import DigitlabError
 from digitlab.read.calibration import (
     Calibration,
+    calibration_beside,
     digit_score,
     expected_calibration_error,
     fit_calibration,
@@ -125,3 +126,10 @@ def test_a_fine_tuned_copy_keeps_the_originals_share_of_digits_confident():
     # an original without a digit score, or no digit-likeness: temperature and "unsure" line alone
     assert recalibrate(Calibration(), before, after, labels, likeness, "h").reject_below is None
     assert recalibrate(base, before, after, labels, None, "h").reject_below is None
+
+
+def test_a_model_files_calibration_lives_beside_it_and_a_run_folders_inside_it(tmp_path):
+    """Regression: `calibrate --model RUN_FOLDER` wrote RUN_FOLDER.calibration.json, which the reader never read."""
+    (tmp_path / "run").mkdir()
+    assert calibration_beside(tmp_path / "run") == tmp_path / "run" / "model.calibration.json"
+    assert calibration_beside(tmp_path / "mine.npz") == tmp_path / "mine.calibration.json"

@@ -11,7 +11,15 @@ from digitlab.data import synth
 from digitlab.read.calibration import Calibration
 from digitlab.read.cuts import cut, least_ink_path
 from digitlab.read.reader import Reader
-from digitlab.read.segment import _best, components, join_close, merge_pieces, split_group
+from digitlab.read.segment import (
+    CUT_BENDS,
+    MIN_PART_HEIGHT,
+    _best,
+    components,
+    join_close,
+    merge_pieces,
+    split_group,
+)
 
 
 @pytest.fixture(scope="module")
@@ -219,11 +227,11 @@ def test_lattice_cuts_are_distinct_and_spans_are_digit_sized():
     mask[2:28, 5:8] = mask[2:28, 25:28] = mask[2:28, 45:48] = True  # three bars...
     mask[15, 5:48] = True  # ...joined by a thin stroke: one blob
     group = Box(5, 2, 48, 28, mask)
-    paths = cut_paths(group, mask.astype(np.float32), height=26)
+    paths = cut_paths(group, mask.astype(np.float32), height=26, bends=CUT_BENDS)
     assert (paths[0] == 0).all() and (paths[-1] == group.width).all()
     assert all(np.abs(a - b).max() > 1 for i, a in enumerate(paths[1:-1]) for b in paths[i + 2:-1])
     assert [round(p.mean()) for p in paths] == sorted(round(p.mean()) for p in paths)
-    spans = segments(group, paths, height=26)
+    spans = segments(group, paths, height=26, min_height=MIN_PART_HEIGHT)
     assert spans and all(MIN_WIDTH * 26 <= box.width <= MAX_WIDTH * 26 for box in spans.values())
     bars = [(5, 8), (25, 28), (45, 48)]
     for lo, hi in bars:  # each bar is a span of its own: the cuts go through the stroke between them

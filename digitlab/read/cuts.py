@@ -52,18 +52,20 @@ def cut(group: Box, bands, strength=None, bend: float = 0.05) -> list[Box]:
             return []
         paths.append(least_ink_path(cost, lo, hi, bend))
     paths.append(np.full(mask.shape[0], mask.shape[1]))
-    parts = []
-    for left, right in itertools.pairwise(paths):
-        part = mask & (columns >= left[:, None]) & (columns < right[:, None])
-        rows, cols = np.nonzero(part)
-        if len(rows) == 0:
-            return []
-        own = np.zeros_like(group.own)
-        group.crop(own)[...] = part
-        x0, y0 = group.x0, group.y0
-        parts.append(Box(x0 + int(cols.min()), y0 + int(rows.min()), x0 + int(cols.max()) + 1,
-                         y0 + int(rows.max()) + 1, own))
-    return parts
+    parts = [piece(group, mask & (columns >= left[:, None]) & (columns < right[:, None]))
+             for left, right in itertools.pairwise(paths)]
+    return [] if None in parts else parts
+
+
+def piece(group: Box, part: np.ndarray) -> Box | None:
+    """The piece of `group` whose own pixels are `part` (bool, the box's shape); None when it is empty."""
+    rows, cols = np.nonzero(part)
+    if len(rows) == 0:
+        return None
+    own = np.zeros_like(group.own)
+    group.crop(own)[...] = part
+    return Box(group.x0 + int(cols.min()), group.y0 + int(rows.min()), group.x0 + int(cols.max()) + 1,
+               group.y0 + int(rows.max()) + 1, own)
 
 
 def least_ink_path(cost: np.ndarray, lo: int, hi: int, bend: float = 0.05) -> np.ndarray:

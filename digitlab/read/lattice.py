@@ -8,8 +8,8 @@ two cuts is a segment, every plausible segment is read once, and for each
 count k the k segments in a row that read best (a Viterbi pass over the
 cuts) become one more candidate for `segment._best` to weigh.
 
-    paths = cut_paths(group, ink.ink, height)       # left edge, cuts left to right, right edge
-    spans = segments(group, paths, height)          # {(i, j): Box} between paths i < j
+    paths = cut_paths(group, ink.ink, height, bends)    # left edge, cuts left to right, right edge
+    spans = segments(group, paths, height, min_height)  # {(i, j): Box} between paths i < j
     best = best_readings(scores, len(paths), max_k) # {k: [i0, i1, ..., ik]}, paths used
 
 Lengths are shares of the line's height; "prior" marks a number set by hand.
@@ -20,18 +20,17 @@ from __future__ import annotations
 import numpy as np
 
 from digitlab.read.box import Box
-from digitlab.read.cuts import GREY_COST, least_ink_path
+from digitlab.read.cuts import GREY_COST, least_ink_path, piece
 
 STEP = 0.15  # prior: a cut is searched this often along the blob
 WINDOW = 0.15  # prior: ...and may bend this far either side of its place
-BENDS = (0.05, 0.5)  # as segment.CUT_BENDS: a supple and a stiff path from each place
 MIN_WIDTH = 0.1  # prior: a segment at least this wide (a thin "1")...
 MAX_WIDTH = 1.3  # prior: ...and at most this wide (a wide "0" or "2")
-MIN_HEIGHT = 0.55  # as segment.MIN_PART_HEIGHT: every digit reaches most of the line's height
 
 
-def cut_paths(group: Box, strength: np.ndarray, height: float) -> list[np.ndarray]:
-    """Top-to-bottom paths (columns of `group`'s box, one per row), the box's edges first and last."""
+def cut_paths(group: Box, strength: np.ndarray, height: float, bends=(0.05,)) -> list[np.ndarray]:
+    """Top-to-bottom paths (columns of `group`'s box, one per row), the box's edges first and last;
+    from each place one path per cost of a diagonal step in `bends` (`segment.CUT_BENDS`)."""
     mask = group.crop(group.own)
     cost = mask.astype(float) + GREY_COST * group.crop(strength)
     h, w = mask.shape
@@ -41,7 +40,7 @@ def cut_paths(group: Box, strength: np.ndarray, height: float) -> list[np.ndarra
         lo, hi = max(1, place - window), min(w - 1, place + window + 1)
         if hi <= lo:  # a blob a few pixels wide (specks of a tiny picture): no room for a cut
             continue
-        for bend in BENDS:
+        for bend in bends:
             path = least_ink_path(cost, lo, hi, bend)
             # a path within a pixel of one already found cuts the same ink: one more read for nothing
             if all(np.abs(path - other).max() > 1 for other in inner):
@@ -50,8 +49,10 @@ def cut_paths(group: Box, strength: np.ndarray, height: float) -> list[np.ndarra
     return [np.zeros(h, int), *inner, np.full(h, w)]
 
 
-def segments(group: Box, paths: list[np.ndarray], height: float) -> dict[tuple[int, int], Box]:
-    """{(i, j): the ink of `group` between paths i and j} for every plausible digit-sized span."""
+def segments(group: Box, paths: list[np.ndarray], height: float,
+             min_height: float = 0.0) -> dict[tuple[int, int], Box]:
+    """{(i, j): the ink of `group` between paths i and j} for every digit-sized span, at least
+    `min_height` of the line's height tall (`segment.MIN_PART_HEIGHT`)."""
     mask = group.crop(group.own)
     columns = np.arange(mask.shape[1])
     right_of = [columns >= p[:, None] for p in paths]  # (h, w) each: pixels at or right of path i
@@ -60,8 +61,8 @@ def segments(group: Box, paths: list[np.ndarray], height: float) -> dict[tuple[i
         for j in range(i + 1, len(paths)):
             if paths[j].mean() - paths[i].mean() > MAX_WIDTH * height:
                 break
-            box = _box(group, mask & right_of[i] & ~right_of[j])
-            if box is not None and box.height >= MIN_HEIGHT * height and \
+            box = piece(group, mask & right_of[i] & ~right_of[j])
+            if box is not None and box.height >= min_height * height and \
                     MIN_WIDTH * height <= box.width <= MAX_WIDTH * height:
                 spans[(i, j)] = box
     return spans
@@ -83,13 +84,3 @@ def best_readings(scores: dict[tuple[int, int], float], n_paths: int, max_k: int
                     best[k][j] = (total, best[k - 1][i][1] + [j])
     return {k: best[k][last][1] for k in range(2, max_k + 1) if last in best[k]}
 
-
-def _box(group: Box, part: np.ndarray) -> Box | None:
-    """The piece of `group` whose own pixels are `part` (the box's shape), or None when it is empty."""
-    rows, cols = np.nonzero(part)
-    if len(rows) == 0:
-        return None
-    own = np.zeros_like(group.own)
-    group.crop(own)[...] = part
-    return Box(group.x0 + int(cols.min()), group.y0 + int(rows.min()), group.x0 + int(cols.max()) + 1,
-               group.y0 + int(rows.max()) + 1, own)

@@ -192,26 +192,29 @@ def split_group(reader, ink, group: Box, height: float, digit_width: float, part
     for k in range(2, min(MAX_DIGITS_IN_BLOB, round(guess) + 1) + 1):
         for cut_bands, bend in itertools.product(bands(width, k), CUT_BENDS):
             cut = cut_group(group, cut_bands, ink.ink, bend)
-            key = tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in cut)
-            if len(cut) == k and _tall_enough(cut, height) and key not in seen:
-                seen.add(key)
+            if len(cut) == k and _tall_enough(cut, height) and _key(cut) not in seen:
+                seen.add(_key(cut))
                 candidates.append(cut)
                 cuts.append(k - 1)
     max_k = min(MAX_DIGITS_IN_BLOB, round(guess) + 1)
     for route in _lattice(reader, ink, group, height, max_k) if guess >= LATTICE_FROM else []:
-        key = tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in route)
-        if key not in seen:
-            seen.add(key)
+        if _key(route) not in seen:
+            seen.add(_key(route))
             candidates.append(route)
             cuts.append(len(route) - 1 + LATTICE_EXTRA_CUTS)
     return _best(reader, ink, candidates, guess, cuts)
 
 
+def _key(parts: list[Box]) -> tuple:
+    """What tells two candidate splits apart: each part's bounds and ink."""
+    return tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in parts)
+
+
 def _lattice(reader, ink, group: Box, height: float, max_k: int) -> list[list[Box]]:
     """For each count of parts, the split through the blob's many candidate cuts that reads best
     (`digitlab.read.lattice`): the cuts that even bands miss, as around a narrow "1"."""
-    paths = lattice.cut_paths(group, ink.ink, height)
-    spans = lattice.segments(group, paths, height)
+    paths = lattice.cut_paths(group, ink.ink, height, CUT_BENDS)
+    spans = lattice.segments(group, paths, height, MIN_PART_HEIGHT)
     if not spans:
         return []
     scores, _ = _part_scores(reader, ink, list(spans.values()))
