@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Self
 
 
 class Progress:
@@ -62,7 +63,7 @@ class Progress:
             self.bar.close()
             self.bar = None
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -10,6 +10,7 @@ import pytest
 from digitlab.data import synth
 from digitlab.read.calibration import Calibration
 from digitlab.read.cuts import cut, least_ink_path
+from digitlab.read.part_scores import PartScores
 from digitlab.read.reader import Reader
 from digitlab.read.segment import (
     CUT_BENDS,
@@ -190,7 +191,7 @@ def test_pieces_with_a_gap_pay_no_cut_cost():
     whole = a.union(b)
     reader = FirstReadsPoorly(1, first=0.34, rest=0.74)
     guess = whole.width / (0.6 * whole.height)
-    assert _best(reader, ink, [[whole], [a, b]], guess, cuts=[0, 0]) == [a, b]
+    assert _best(PartScores(reader, ink), [[whole], [a, b]], guess, cuts=[0, 0]) == [a, b]
 
 
 def test_a_blob_narrower_than_two_digits_is_still_offered_cuts():
@@ -214,9 +215,19 @@ def test_best_readings_is_the_viterbi_path_for_each_count():
 
     # paths 0..3; reading (0,1)(1,3) sums -0.3, (0,2)(2,3) -1.0; three parts only as (0,1)(1,2)(2,3)
     scores = {(0, 1): -0.1, (1, 2): -2.0, (2, 3): -0.5, (0, 2): -0.5, (1, 3): -0.2, (0, 3): -5.0}
-    assert best_readings(scores, 4, 3) == {2: [0, 1, 3], 3: [0, 1, 2, 3]}
-    assert best_readings(scores, 4, 5) == {2: [0, 1, 3], 3: [0, 1, 2, 3]}  # no way to read 4 or 5 parts
-    assert best_readings({(0, 1): -1.0}, 3, 2) == {}  # nothing reaches the right edge
+    read = []  # the spans asked for, call by call
+
+    def score(spans):
+        read.append(spans)
+        return [scores[span] for span in spans]
+
+    assert best_readings(list(scores), score, 4, 3) == {2: [0, 1, 3], 3: [0, 1, 2, 3]}
+    assert best_readings(list(scores), score, 4, 5) == {2: [0, 1, 3], 3: [0, 1, 2, 3]}  # no 4 or 5 parts
+    assert best_readings([(0, 1)], score, 3, 2) == {}  # nothing reaches the right edge
+    # above a floor of -0.4 only (0,1)(1,3) survives: path 2 (reached at -0.5 at best) is never read from
+    read.clear()
+    assert best_readings(list(scores), score, 4, 3, floor=-0.4) == {2: [0, 1, 3]}
+    assert [span for spans in read for span in spans] == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3)]
 
 
 def test_lattice_cuts_are_distinct_and_spans_are_digit_sized():

@@ -76,14 +76,15 @@ def least_ink_path(cost: np.ndarray, lo: int, hi: int, bend: float = 0.05) -> np
     pixels left of the path go to one digit, the rest to the next.
     """
     band = cost[:, lo:hi]
-    total = band[0].copy()
+    total = np.full(band.shape[1] + 2, np.inf)  # best cost so far, an impassable column either side
+    total[1:-1] = band[0]
     step = np.zeros(band.shape, dtype=np.int8)  # -1, 0, +1: where each pixel's best predecessor is
     for y in range(1, len(band)):
-        left = np.r_[np.inf, total[:-1]] + bend
-        right = np.r_[total[1:], np.inf] + bend
-        choice = np.argmin(np.stack([left, total, right]), axis=0)  # 0: from x-1, 1: x, 2: from x+1
-        total = np.choose(choice, [left, total, right]) + band[y]
+        moves = np.stack([total[:-2] + bend, total[1:-1], total[2:] + bend])  # (3, w): from x-1, x, x+1
+        choice = np.argmin(moves, axis=0)  # ties go to the first: left, then straight
         step[y] = choice - 1
+        total[1:-1] = moves.min(axis=0) + band[y]
+    total = total[1:-1]
     path = np.empty(len(band), dtype=int)
     path[-1] = int(np.argmin(total))
     for y in range(len(band) - 1, 0, -1):

@@ -10,7 +10,7 @@ cuts) become one more candidate for `segment._best` to weigh.
 
     paths = cut_paths(group, ink.ink, height, bends)    # left edge, cuts left to right, right edge
     spans = segments(group, paths, height, min_height)  # {(i, j): Box} between paths i < j
-    best = best_readings(scores, len(paths), max_k) # {k: [i0, i1, ..., ik]}, paths used
+    best = best_readings(list(spans), read, len(paths), max_k)  # {k: [i0, i1, ..., ik]}, paths used
 
 Lengths are shares of the line's height; "prior" marks a number set by hand.
 """
@@ -68,19 +68,24 @@ def segments(group: Box, paths: list[np.ndarray], height: float,
     return spans
 
 
-def best_readings(scores: dict[tuple[int, int], float], n_paths: int, max_k: int) -> dict[int, list[int]]:
+def best_readings(spans: list[tuple[int, int]], read, n_paths: int, max_k: int,
+                  floor: float = -np.inf) -> dict[int, list[int]]:
     """For k = 2..max_k, the paths [0, ..., n_paths - 1] of the k spans in a row whose scores sum highest.
 
-    Viterbi over the paths: best[k][j] = max over i of best[k - 1][i] + scores[(i, j)].
+    Viterbi over the paths, left to right: best[j][k] = max over i of best[i][k - 1] + score(i, j).
+    `read(some spans)` scores spans (each at most 0, a log-probability);
+    they are read one left path at a time, and only from a path some
+    reading reaches with a sum above `floor`: scores only fall, so a route
+    through a path below it can never sum above `floor`.
     """
-    last = n_paths - 1
-    best = {0: {0: (0.0, [0])}}
-    for k in range(1, max_k + 1):
-        best[k] = {}
-        for (i, j), score in scores.items():
-            if i in best[k - 1]:
-                total = best[k - 1][i][0] + score
-                if j not in best[k] or total > best[k][j][0]:
-                    best[k][j] = (total, best[k - 1][i][1] + [j])
-    return {k: best[k][last][1] for k in range(2, max_k + 1) if last in best[k]}
-
+    best = [{} for _ in range(n_paths)]  # best[j][k]: (sum, paths) of the best k spans from path 0 to j
+    best[0][0] = (0.0, [0])
+    for i in range(n_paths - 1):
+        if not best[i] or max(total for total, _ in best[i].values()) <= floor:
+            continue
+        leaving = [span for span in spans if span[0] == i]
+        for (_, j), score in zip(leaving, read(leaving) if leaving else []):
+            for k, (total, route) in best[i].items():
+                if k < max_k and (k + 1 not in best[j] or total + score > best[j][k + 1][0]):
+                    best[j][k + 1] = (total + score, route + [j])
+    return {k: route for k, (_, route) in sorted(best[-1].items()) if k >= 2}

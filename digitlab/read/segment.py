@@ -25,14 +25,13 @@ import numpy as np
 from scipy import ndimage
 
 from digitlab.data.decode import load_grey
-from digitlab.preprocess.frame import frame_digit
 from digitlab.preprocess.ink import find_ink
 from digitlab.preprocess.pipeline import no_digit_reason
 from digitlab.read import lattice
 from digitlab.read.box import Box
 from digitlab.read.cuts import bands
 from digitlab.read.cuts import cut as cut_group
-from digitlab.read.digitness import ONE_DIGIT, digitness
+from digitlab.read.part_scores import ONE_WIDTH, PartScores, digit_input
 
 # Lengths are shares of the line's height (the median height of its ink groups). Where each
 # number came from: "grid" = chosen on 200 synthetic lines (seeds 1-2), "grid-600" on 600
@@ -43,8 +42,6 @@ SPLIT_FROM = 0.6  # grid (0.75 on MNIST lines), then 0.6 on scan lines (seeds 1-
 # USPS-shaped digits, a narrow first digit against a "1", is only 0.7 of the height wide
 WIDTH_PRIOR = 1.0  # grid: log-probability penalty per digit of difference from the width's guess
 SPLIT_COST = 0.5  # grid: log-probability penalty per cut (half a digit still reads as some digit)
-ONE_WIDTH = 0.5  # grid: a "1" is about half as wide as other digits
-LIKENESS_WEIGHT = 0.25  # grid-600: weight of log digit-likeness beside the model's (0.2-0.3 read best)
 MIN_PART_HEIGHT = 0.55  # prior: a part of a split spans at least this much of the height
 JOIN_GAP = 0.1  # prior: groups closer than this may be one broken digit
 SHORT_JOIN_GAP = 0.3  # prior: ...or this, when one of them is shorter than MIN_PART_HEIGHT
@@ -182,11 +179,11 @@ def split_group(reader, ink, group: Box, height: float, digit_width: float, part
     line's height: digits in one number are about equally tall, while half
     of a slanted "1" or a 5's detached bar is not.
     """
-    width = group.width
+    width, scores = group.width, PartScores(reader, ink)
     candidates = [[group]] + ([parts] if parts and _tall_enough(parts, height) else [])
     cuts = [0] * len(candidates)
     if width < SPLIT_FROM * height:
-        return candidates[0] if len(candidates) == 1 else _best(reader, ink, candidates, width / digit_width, cuts)
+        return candidates[0] if len(candidates) == 1 else _best(scores, candidates, width / digit_width, cuts)
     guess = width / digit_width
     seen = set()
     for k in range(2, min(MAX_DIGITS_IN_BLOB, round(guess) + 1) + 1):
@@ -197,12 +194,15 @@ def split_group(reader, ink, group: Box, height: float, digit_width: float, part
                 candidates.append(cut)
                 cuts.append(k - 1)
     max_k = min(MAX_DIGITS_IN_BLOB, round(guess) + 1)
-    for route in _lattice(reader, ink, group, height, max_k) if guess >= LATTICE_FROM else []:
-        if _key(route) not in seen:
-            seen.add(_key(route))
-            candidates.append(route)
-            cuts.append(len(route) - 1 + LATTICE_EXTRA_CUTS)
-    return _best(reader, ink, candidates, guess, cuts)
+    # the lattice reads dozens of spans: only those that may lead to a route beating the best so far
+    floor = _totals(scores, candidates, guess, cuts).max() - _route_bound(guess, max_k)
+    if guess >= LATTICE_FROM and floor < 0:
+        for route in _lattice(scores, ink, group, height, max_k, floor):
+            if _key(route) not in seen:
+                seen.add(_key(route))
+                candidates.append(route)
+                cuts.append(len(route) - 1 + LATTICE_EXTRA_CUTS)
+    return _best(scores, candidates, guess, cuts)
 
 
 def _key(parts: list[Box]) -> tuple:
@@ -210,15 +210,16 @@ def _key(parts: list[Box]) -> tuple:
     return tuple((p.x0, p.y0, p.x1, p.y1, int(p.own.sum())) for p in parts)
 
 
-def _lattice(reader, ink, group: Box, height: float, max_k: int) -> list[list[Box]]:
+def _lattice(scores: PartScores, ink, group: Box, height: float, max_k: int, floor: float) -> list[list[Box]]:
     """For each count of parts, the split through the blob's many candidate cuts that reads best
-    (`digitlab.read.lattice`): the cuts that even bands miss, as around a narrow "1"."""
+    (`digitlab.read.lattice`): the cuts that even bands miss, as around a narrow "1". Routes whose
+    parts sum to `floor` or less are not followed (`lattice.best_readings`)."""
     paths = lattice.cut_paths(group, ink.ink, height, CUT_BENDS)
     spans = lattice.segments(group, paths, height, MIN_PART_HEIGHT)
     if not spans:
         return []
-    scores, _ = _part_scores(reader, ink, list(spans.values()))
-    routes = lattice.best_readings(dict(zip(spans, scores)), len(paths), max_k)
+    routes = lattice.best_readings(list(spans), lambda some: scores([spans[s] for s in some])[0], len(paths),
+                                   max_k, floor)
     return [[spans[span] for span in itertools.pairwise(route)] for route in routes.values()]
 
 
@@ -226,7 +227,7 @@ def _tall_enough(pieces: list[Box], height: float) -> bool:
     return all(p.height >= MIN_PART_HEIGHT * height for p in pieces)
 
 
-def _best(reader, ink, candidates: list[list[Box]], guess: float, cuts: list[int]) -> list[Box]:
+def _best(scores: PartScores, candidates: list[list[Box]], guess: float, cuts: list[float]) -> list[Box]:
     """The candidate split that reads best, with priors on the width and per cut.
 
     `guess` is the group's width in typical digit widths; a candidate's
@@ -237,50 +238,24 @@ def _best(reader, ink, candidates: list[list[Box]], guess: float, cuts: list[int
     lost "11" and "1127" written with gaps to a bold "1" (88.7% -> 89.5% right,
     MNIST lines unchanged).
     """
-    scores, widths = _scores(reader, ink, candidates)
-    scores = scores - WIDTH_PRIOR * np.abs(widths - guess) - SPLIT_COST * np.asarray(cuts)
-    return candidates[int(np.argmax(scores))]
+    return candidates[int(np.argmax(_totals(scores, candidates, guess, cuts)))]
 
 
-def _scores(reader, ink, candidates) -> tuple[np.ndarray, np.ndarray]:
-    """Each candidate's score and expected width (in digit widths), from one model call.
-
-    The score sums log max-probability and log digit-likeness over the parts.
-
-    The model's own probabilities, not the calibrated ones: a temperature
-    below 1 (the default CNN's is 0.43) pushes nearly every part to 1.00
-    and hides how much better one cut reads than another. Half a "0" can
-    read as a confident "6"; it does not look like a handwritten digit,
-    which is what the digit-likeness term catches. It asks the one-digit
-    detector (`ONE_DIGIT`), trained on touching pairs too, because a "4"
-    with a "1" touching it also reads as a confident "4" (on 600 check
-    lines, seeds 10-12: 95.2% -> 96.3% of numbers right, "too few digits"
-    16 -> 7).
-    """
-    per_part, widths = _part_scores(reader, ink, [p for parts in candidates for p in parts])
-    owner = np.repeat(np.arange(len(candidates)), [len(c) for c in candidates])
-    return (np.bincount(owner, weights=per_part, minlength=len(candidates)),
-            np.bincount(owner, weights=widths, minlength=len(candidates)))
+def _totals(scores: PartScores, candidates: list[list[Box]], guess: float, cuts: list[float]) -> np.ndarray:
+    """Each candidate's total (n,): its parts' scores, less the width prior and the cost of its cuts."""
+    per_part, widths = scores([p for parts in candidates for p in parts])
+    owner = np.repeat(np.arange(len(candidates)), [len(c) for c in candidates])  # candidate of each part
+    total = np.bincount(owner, weights=per_part, minlength=len(candidates))
+    width = np.bincount(owner, weights=widths, minlength=len(candidates))
+    return total - WIDTH_PRIOR * np.abs(width - guess) - SPLIT_COST * np.asarray(cuts)
 
 
-def _part_scores(reader, ink, parts: list[Box]) -> tuple[np.ndarray, np.ndarray]:
-    """Each part's score (log max-probability + weighted log digit-likeness) and width in digits (n,)."""
-    inputs = np.stack([digit_input(reader, ink, p) for p in parts])
-    proba = reader.raw_proba(inputs)
-    score = np.log(np.clip(proba.max(axis=1), 1e-12, None))
-    looks_like = digitness(inputs, ONE_DIGIT) if reader.check_digitness else None
-    if looks_like is not None:
-        score += LIKENESS_WEIGHT * np.log(np.clip(looks_like, 1e-6, None))
-    is_one = np.array(reader.classes)[proba.argmax(axis=1)] == 1
-    return score, np.where(is_one, ONE_WIDTH, 1.0)
-
-
-def digit_input(reader, ink, piece: Box) -> np.ndarray:
-    """The model input for one piece: its own ink only, framed like MNIST."""
-    own = piece.crop(piece.own)
-    # the crop stops at the piece's box, so a cut piece never reaches into its neighbour
-    near = ndimage.binary_dilation(own, iterations=2)
-    return frame_digit(piece.crop(ink.ink) * near, own, reader.shape, deskew=reader.deskew)
+def _route_bound(guess: float, max_k: int) -> float:
+    """The highest total a lattice route of 2..max_k parts could reach: every part scoring 0 (the most
+    a log-probability can), its width as near `guess` as some of its parts being 1s allows."""
+    def width_gap(k):
+        return min(abs(k - ones * (1 - ONE_WIDTH) - guess) for ones in range(k + 1))
+    return max(-SPLIT_COST * (k - 1 + LATTICE_EXTRA_CUTS) - WIDTH_PRIOR * width_gap(k) for k in range(2, max_k + 1))
 
 
 def _original_box(piece: Box, scale: float, shape) -> tuple[int, int, int, int]:
