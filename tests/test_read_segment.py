@@ -276,3 +276,47 @@ def test_a_blob_too_narrow_for_a_cut_gets_none():
     mask = np.ones((4, 2), bool)
     paths = cut_paths(Box(0, 0, 2, 4, mask), mask.astype(np.float32), height=1.0)
     assert len(paths) == 2 and (paths[0] == 0).all() and (paths[1] == 2).all()
+
+
+class CountingReader(FirstReadsPoorly):
+    """`FirstReadsPoorly` that counts the inputs it is asked to read."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.inputs = 0
+
+    def raw_proba(self, inputs):
+        self.inputs += len(inputs)
+        return super().raw_proba(inputs)
+
+
+def test_each_piece_is_read_once():
+    """Candidate splits share pieces (a lattice route is made of spans already read): one read each."""
+    mask = np.zeros((50, 60), bool)
+    mask[8:42, 10:14] = mask[8:42, 30:35] = mask[8:42, 50:54] = True
+    ink = _ink(mask)
+    a, b, c = sorted(components(ink.mask), key=lambda p: p.x0)
+    reader = CountingReader(1, 0.9, 0.9)
+    scores = PartScores(reader, ink)
+    first, _ = scores([a, b, a])
+    assert reader.inputs == 2 and first[0] == first[2]
+    again, _ = scores([c, a])
+    assert reader.inputs == 3 and again[1] == first[0]
+
+
+def test_the_lattice_is_skipped_when_no_route_could_win(digits, monkeypatch):
+    """A blob whose even cut reads perfectly: no lattice route, read perfectly too, could beat it."""
+    from digitlab.data.decode import load_grey
+    from digitlab.preprocess.ink import find_ink
+    from digitlab.read import segment
+
+    images, _ = digits
+    line, _ = write_line(images[:3], gaps=[-3, -3])
+    ink = find_ink(load_grey(line))
+    (blob,) = [g for g in merge_pieces(components(ink.mask)) if g.width > 1.5 * g.height]
+    spans = []
+    monkeypatch.setattr(segment, "_lattice", lambda *args: spans.append(args) or [])
+    split_group(CountingReader(4, 1.0, 1.0), ink, blob, blob.height, blob.width / 3)
+    assert spans == []  # every part reads with p = 1: the even cuts' total cannot be beaten
+    split_group(CountingReader(4, 0.5, 0.5), ink, blob, blob.height, blob.width / 3)
+    assert len(spans) == 1
