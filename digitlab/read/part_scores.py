@@ -47,9 +47,7 @@ class PartScores:
 
     def __call__(self, parts: list[Box]) -> tuple[np.ndarray, np.ndarray]:
         keys = [_key(p) for p in parts]
-        new = dict(zip(keys, parts))  # unseen pieces, each once, in the order given
-        for key in self._known:
-            new.pop(key, None)
+        new = {key: part for key, part in zip(keys, parts) if key not in self._known}  # each once, in order
         if new:
             self._known.update(zip(new, zip(*self._read(list(new.values())))))
         score, width = zip(*(self._known[key] for key in keys))
