@@ -40,21 +40,30 @@ def cut(group: Box, bands, strength=None, bend: float = 0.05) -> list[Box]:
     round a neighbour's hook and take it along, which a stiffer one (a
     higher `bend` cost) does not. Returns the pieces, or [] when a part is empty.
     """
+    return cut_each(group, [bands], strength, bend)[0]
+
+
+def cut_each(group: Box, band_sets: list, strength=None, bend: float = 0.05) -> list[list[Box]]:
+    """`cut` for each set of bands, every path found in one pass (`least_ink_paths`)."""
     mask = group.crop(group.own)
     cost = mask.astype(float)
     if strength is not None:  # grey edges cost a little too: cut through the thinnest stroke
         cost += GREY_COST * group.crop(strength)
-    columns = np.arange(mask.shape[1])
-    paths = [np.zeros(mask.shape[0], int)]
-    for lo, hi in bands:
-        lo, hi = max(lo, 1), min(hi, mask.shape[1] - 1)
-        if hi - lo < 1:
-            return []
-        paths.append(least_ink_path(cost, lo, hi, bend))
-    paths.append(np.full(mask.shape[0], mask.shape[1]))
-    parts = [piece(group, mask & (columns >= left[:, None]) & (columns < right[:, None]))
-             for left, right in itertools.pairwise(paths)]
-    return [] if None in parts else parts
+    h, w = mask.shape
+    window_sets = [[(max(lo, 1), min(hi, w - 1)) for lo, hi in bands] for bands in band_sets]
+    fits = [all(hi - lo >= 1 for lo, hi in windows) for windows in window_sets]
+    found = iter(least_ink_paths(cost, [wd for windows, ok in zip(window_sets, fits) if ok for wd in windows], bend)
+                 if any(fits) else [])
+    columns, out = np.arange(w), []
+    for windows, ok in zip(window_sets, fits):
+        if not ok:
+            out.append([])
+            continue
+        paths = [np.zeros(h, int), *(next(found) for _ in windows), np.full(h, w)]
+        parts = [piece(group, mask & (columns >= left[:, None]) & (columns < right[:, None]))
+                 for left, right in itertools.pairwise(paths)]
+        out.append([] if None in parts else parts)
+    return out
 
 
 def piece(group: Box, part: np.ndarray) -> Box | None:
@@ -75,18 +84,27 @@ def least_ink_path(cost: np.ndarray, lo: int, hi: int, bend: float = 0.05) -> np
     `bend` for a diagonal step, and the path of least total cost wins; its
     pixels left of the path go to one digit, the rest to the next.
     """
-    band = cost[:, lo:hi]
-    total = np.full(band.shape[1] + 2, np.inf)  # best cost so far, an impassable column either side
-    total[1:-1] = band[0]
-    step = np.zeros(band.shape, dtype=np.int8)  # -1, 0, +1: where each pixel's best predecessor is
-    for y in range(1, len(band)):
-        moves = np.stack([total[:-2] + bend, total[1:-1], total[2:] + bend])  # (3, w): from x-1, x, x+1
+    return least_ink_paths(cost, [(lo, hi)], bend)[0]
+
+
+def least_ink_paths(cost: np.ndarray, windows: list[tuple[int, int]], bend: float = 0.05) -> list[np.ndarray]:
+    """`least_ink_path` for each window (lo, hi) of columns, all found together, one pass over the rows."""
+    h, widest = len(cost), max(hi - lo for lo, hi in windows)
+    # (P, h, widest): each window's columns, padded on the right with columns no path may enter
+    bands = np.full((len(windows), h, widest), np.inf)
+    for band, (lo, hi) in zip(bands, windows):
+        band[:, : hi - lo] = cost[:, lo:hi]
+    total = np.full((len(windows), widest + 2), np.inf)  # best cost so far, an impassable column either side
+    total[:, 1:-1] = bands[:, 0]
+    step = np.zeros((h, len(windows), widest), dtype=np.int8)  # -1, 0, +1: where the best predecessor is
+    for y in range(1, h):
+        moves = np.stack([total[:, :-2] + bend, total[:, 1:-1], total[:, 2:] + bend])  # (3, P, widest)
         choice = np.argmin(moves, axis=0)  # ties go to the first: left, then straight
         step[y] = choice - 1
-        total[1:-1] = moves.min(axis=0) + band[y]
-    total = total[1:-1]
-    path = np.empty(len(band), dtype=int)
-    path[-1] = int(np.argmin(total))
-    for y in range(len(band) - 1, 0, -1):
-        path[y - 1] = path[y] + step[y, path[y]]
-    return path + lo
+        total[:, 1:-1] = moves.min(axis=0) + bands[:, y]
+    paths = np.empty((len(windows), h), dtype=int)
+    paths[:, -1] = np.argmin(total[:, 1:-1], axis=1)
+    every = np.arange(len(windows))
+    for y in range(h - 1, 0, -1):
+        paths[:, y - 1] = paths[:, y] + step[y, every, paths[:, y]]
+    return [path + lo for path, (lo, _) in zip(paths, windows)]

@@ -17,10 +17,12 @@ Lengths are shares of the line's height; "prior" marks a number set by hand.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from digitlab.read.box import Box
-from digitlab.read.cuts import GREY_COST, least_ink_path, piece
+from digitlab.read.cuts import GREY_COST, least_ink_paths, piece
 
 STEP = 0.15  # prior: a cut is searched this often along the blob
 WINDOW = 0.15  # prior: ...and may bend this far either side of its place
@@ -35,16 +37,14 @@ def cut_paths(group: Box, strength: np.ndarray, height: float, bends=(0.05,)) ->
     cost = mask.astype(float) + GREY_COST * group.crop(strength)
     h, w = mask.shape
     step, window = max(1, round(STEP * height)), max(1, round(WINDOW * height))
+    windows = [(max(1, place - window), min(w - 1, place + window + 1)) for place in range(step, w - step + 1, step)]
+    windows = [(lo, hi) for lo, hi in windows if hi > lo]  # a blob a few pixels wide has no room for a cut
+    found = [least_ink_paths(cost, windows, bend) for bend in bends] if windows else []
     inner = []
-    for place in range(step, w - step + 1, step):
-        lo, hi = max(1, place - window), min(w - 1, place + window + 1)
-        if hi <= lo:  # a blob a few pixels wide (specks of a tiny picture): no room for a cut
-            continue
-        for bend in bends:
-            path = least_ink_path(cost, lo, hi, bend)
-            # a path within a pixel of one already found cuts the same ink: one more read for nothing
-            if all(np.abs(path - other).max() > 1 for other in inner):
-                inner.append(path)
+    for path in itertools.chain.from_iterable(zip(*found)):  # place by place, each bend in turn
+        # a path within a pixel of one already found cuts the same ink: one more read for nothing
+        if all(np.abs(path - other).max() > 1 for other in inner):
+            inner.append(path)
     inner.sort(key=lambda p: p.mean())
     return [np.zeros(h, int), *inner, np.full(h, w)]
 

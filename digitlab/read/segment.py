@@ -29,8 +29,7 @@ from digitlab.preprocess.ink import find_ink
 from digitlab.preprocess.pipeline import no_digit_reason
 from digitlab.read import lattice
 from digitlab.read.box import Box
-from digitlab.read.cuts import bands
-from digitlab.read.cuts import cut as cut_group
+from digitlab.read.cuts import bands, cut_each
 from digitlab.read.part_scores import ONE_WIDTH, PartScores, digit_input
 
 # Lengths are shares of the line's height (the median height of its ink groups). Where each
@@ -186,13 +185,13 @@ def split_group(reader, ink, group: Box, height: float, digit_width: float, part
         return candidates[0] if len(candidates) == 1 else _best(scores, candidates, width / digit_width, cuts)
     guess = width / digit_width
     seen = set()
-    for k in range(2, min(MAX_DIGITS_IN_BLOB, round(guess) + 1) + 1):
-        for cut_bands, bend in itertools.product(bands(width, k), CUT_BENDS):
-            cut = cut_group(group, cut_bands, ink.ink, bend)
-            if len(cut) == k and _tall_enough(cut, height) and _key(cut) not in seen:
-                seen.add(_key(cut))
-                candidates.append(cut)
-                cuts.append(k - 1)
+    band_sets = [b for k in range(2, min(MAX_DIGITS_IN_BLOB, round(guess) + 1) + 1) for b in bands(width, k)]
+    by_bend = [cut_each(group, band_sets, ink.ink, bend) for bend in CUT_BENDS]
+    for cut in itertools.chain.from_iterable(zip(*by_bend)):  # k by k, each band set once supple, once stiff
+        if len(cut) >= 2 and _tall_enough(cut, height) and _key(cut) not in seen:
+            seen.add(_key(cut))
+            candidates.append(cut)
+            cuts.append(len(cut) - 1)
     max_k = min(MAX_DIGITS_IN_BLOB, round(guess) + 1)
     # the lattice reads dozens of spans: only those that may lead to a route beating the best so far
     floor = _totals(scores, candidates, guess, cuts).max() - _route_bound(guess, max_k)
