@@ -6,10 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digitlab.data import synth
 from digitlab.read.calibration import Calibration
-from digitlab.read.cuts import cut, least_ink_path
+from digitlab.read.cuts import cut, least_ink_path, least_ink_paths
 from digitlab.read.part_scores import PartScores
 from digitlab.read.reader import Reader
 from digitlab.read.segment import (
@@ -133,6 +135,20 @@ def test_least_ink_path_bends_round_overlapping_digits():
     # a bend dearer than any straight cut's ink (at most 30 px): the stiff path stays in one column
     stiff = least_ink_path(cost, 10, 27, bend=100.0)
     assert np.all(stiff == stiff[0]) and cost[:, stiff[0]].sum() == min(cost[:, x].sum() for x in range(10, 27))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 40), st.integers(3, 60), st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1,
+                                                      max_size=6), st.sampled_from([0.0, 0.05, 0.5]), st.integers(0, 99))
+def test_paths_found_together_are_the_paths_found_alone(h, w, shares, bend, seed):
+    """`least_ink_paths` pads narrower windows with columns no path may enter: nothing leaks between windows."""
+    cost = np.random.default_rng(seed).integers(0, 3, (h, w)) * 0.5  # ties everywhere: the rule for them counts
+    windows = [(lo, lo + 1 + int(b * (w - 1 - lo))) for lo, b in ((int(a * (w - 1)), b) for a, b in shares)]
+    together = least_ink_paths(cost, windows, bend)
+    for (lo, hi), path in zip(windows, together):
+        alone = least_ink_paths(cost, [(lo, hi)], bend)[0]
+        assert np.array_equal(path, alone) and np.all((lo <= path) & (path < hi))
+        assert np.all(np.abs(np.diff(path)) <= 1)
 
 
 def test_close_groups_are_offered_as_one_digit():
