@@ -11,9 +11,10 @@ TORCH ?= torch==2.13.0
 demo: install
 	$(BIN)/digitlab train --dataset digits --model mlp
 
-# two workers, one per core: most tests run on one thread (7.5 -> 5 min on two cores)
+# two workers, one per core: most tests run on one thread (7.5 -> 5 min on two cores); a test file's
+# tests stay together, in order, on one worker (README's commands build on the ones before them)
 test: install-dev browser
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 install: $(BIN)/digitlab
 
