@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from digitlab.data import synth
 from digitlab.read.calibration import Calibration
-from digitlab.read.cuts import cut, least_ink_path, least_ink_paths
+from digitlab.read.cuts import cut_each, least_ink_paths
 from digitlab.read.part_scores import PartScores
 from digitlab.read.reader import Reader
 from digitlab.read.segment import (
@@ -117,7 +117,7 @@ def test_cut_finds_the_bridge_between_two_blobs():
     mask[5:25, 28:48] = True
     mask[14:16, 20:28] = True  # a thin bridge: the two touch
     (group,) = components(mask)
-    left, right = cut(group, [(10, 40)])
+    left, right = cut_each(group, [[(10, 40)]])[0]
     assert 20 <= left.x1 <= 28 and right.x0 == left.x1
     assert left.own.sum() + right.own.sum() == mask.sum()  # every ink pixel goes to exactly one part
     assert not (left.own & right.own).any()
@@ -129,11 +129,11 @@ def test_least_ink_path_bends_round_overlapping_digits():
     channel = 25 - ys // 2  # the free column on each row: a slope of half a column per row
     cost = (((channel - 8 <= xs) & (xs < channel - 1)) | ((channel + 2 <= xs) & (xs < channel + 9))).astype(float)
     assert all(cost[:, x].sum() > 0 for x in range(10, 27))  # every straight cut crosses ink
-    path = least_ink_path(cost, 10, 27)
+    (path,) = least_ink_paths(cost, [(10, 27)])
     assert cost[np.arange(30), path].sum() == 0
     assert np.all(np.abs(np.diff(path)) <= 1)
     # a bend dearer than any straight cut's ink (at most 30 px): the stiff path stays in one column
-    stiff = least_ink_path(cost, 10, 27, bend=100.0)
+    (stiff,) = least_ink_paths(cost, [(10, 27)], bend=100.0)
     assert np.all(stiff == stiff[0]) and cost[:, stiff[0]].sum() == min(cost[:, x].sum() for x in range(10, 27))
 
 

@@ -32,19 +32,15 @@ def bands(width: int, k: int) -> list[list[tuple[int, int]]]:
     return [even, *([(round(lo * width), round(hi * width))] for lo, hi in EDGE_CUTS)]
 
 
-def cut(group: Box, bands, strength=None, bend: float = 0.05) -> list[Box]:
-    """Cut `group` along one least-ink top-to-bottom path per band (columns of its box).
+def cut_each(group: Box, band_sets: list, strength=None, bend: float = 0.05) -> list[list[Box]]:
+    """For each set of bands, `group` cut along one least-ink top-to-bottom path per band (columns
+    of its box): the pieces, or [] when a part is empty. Every path is found in one pass.
 
-    A path may bend round the ink (see `least_ink_path`), so two digits that
+    A path may bend round the ink (see `least_ink_paths`), so two digits that
     overlap without crossing separate cleanly; a supple path may also wander
     round a neighbour's hook and take it along, which a stiffer one (a
-    higher `bend` cost) does not. Returns the pieces, or [] when a part is empty.
+    higher `bend` cost) does not.
     """
-    return cut_each(group, [bands], strength, bend)[0]
-
-
-def cut_each(group: Box, band_sets: list, strength=None, bend: float = 0.05) -> list[list[Box]]:
-    """`cut` for each set of bands, every path found in one pass (`least_ink_paths`)."""
     mask = group.crop(group.own)
     cost = mask.astype(float)
     if strength is not None:  # grey edges cost a little too: cut through the thinnest stroke
@@ -77,18 +73,14 @@ def piece(group: Box, part: np.ndarray) -> Box | None:
                group.y0 + int(rows.max()) + 1, own)
 
 
-def least_ink_path(cost: np.ndarray, lo: int, hi: int, bend: float = 0.05) -> np.ndarray:
-    """Column of a top-to-bottom path through `cost` (h, w) within columns [lo, hi): (h,) ints.
+def least_ink_paths(cost: np.ndarray, windows: list[tuple[int, int]], bend: float = 0.05) -> list[np.ndarray]:
+    """For each window (lo, hi) of columns, the column of a top-to-bottom path through `cost` (h, w)
+    within it: (h,) ints each, all found together in one pass over the rows.
 
     Dynamic programming: each row the path moves at most one column, paying
     `bend` for a diagonal step, and the path of least total cost wins; its
     pixels left of the path go to one digit, the rest to the next.
     """
-    return least_ink_paths(cost, [(lo, hi)], bend)[0]
-
-
-def least_ink_paths(cost: np.ndarray, windows: list[tuple[int, int]], bend: float = 0.05) -> list[np.ndarray]:
-    """`least_ink_path` for each window (lo, hi) of columns, all found together, one pass over the rows."""
     h, widest = len(cost), max(hi - lo for lo, hi in windows)
     # (P, h, widest): each window's columns, padded on the right with columns no path may enter
     bands = np.full((len(windows), h, widest), np.inf)

@@ -3,7 +3,7 @@
 `cuts.bands` looks for k - 1 cuts near the places that split a blob into k
 even parts, so a narrow "1" among wide digits ("261") puts a boundary
 outside every band. Here a cut is searched every `STEP` of the line's
-height (each a least-ink path, `cuts.least_ink_path`), the ink between any
+height (each a least-ink path, `cuts.least_ink_paths`), the ink between any
 two cuts is a segment, every plausible segment is read once, and for each
 count k the k segments in a row that read best (a Viterbi pass over the
 cuts) become one more candidate for `segment._best` to weigh.
@@ -80,10 +80,13 @@ def best_readings(spans: list[tuple[int, int]], read, n_paths: int, max_k: int,
     """
     best = [{} for _ in range(n_paths)]  # best[j][k]: (sum, paths) of the best k spans from path 0 to j
     best[0][0] = (0.0, [0])
+    leaving_from = {}  # path i -> the spans (i, j) leaving it
+    for span in spans:
+        leaving_from.setdefault(span[0], []).append(span)
     for i in range(n_paths - 1):
         if not best[i] or max(total for total, _ in best[i].values()) <= floor:
             continue
-        leaving = [span for span in spans if span[0] == i]
+        leaving = leaving_from.get(i, [])
         for (_, j), score in zip(leaving, read(leaving) if leaving else []):
             for k, (total, route) in best[i].items():
                 if k < max_k and (k + 1 not in best[j] or total + score > best[j][k + 1][0]):

@@ -194,8 +194,9 @@ def split_group(reader, ink, group: Box, height: float, digit_width: float, part
             cuts.append(len(cut) - 1)
     max_k = min(MAX_DIGITS_IN_BLOB, round(guess) + 1)
     # the lattice reads dozens of spans: only those that may lead to a route beating the best so far
-    floor = _totals(scores, candidates, guess, cuts).max() - _route_bound(guess, max_k)
-    if guess >= LATTICE_FROM and floor < 0:
+    floor = _totals(scores, candidates, guess, cuts).max() - _route_bound(guess, max_k) \
+        if guess >= LATTICE_FROM else 0.0
+    if floor < 0:
         for route in _lattice(scores, ink, group, height, max_k, floor):
             if _key(route) not in seen:
                 seen.add(_key(route))
