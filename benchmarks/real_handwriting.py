@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/real_handwriting.py --limit 500 --lines 100 --models numpy-mlp-512
     .venv/bin/python benchmarks/real_handwriting.py --data my-digits/ --lines 0
     .venv/bin/python benchmarks/real_handwriting.py --no-digits --lines 200    # whole numbers only
+    .venv/bin/python benchmarks/real_handwriting.py --no-digits --no-line-model  # ...by the cuts alone
 
 Single digits: each labelled folder (sub-folders 0-9, or labels.csv `file,label`)
 is read file by file with `Reader.predict_files`, exactly what
@@ -43,6 +44,8 @@ def main():
     parser.add_argument("--no-digits", action="store_true", help="whole numbers only: skip the single-digit table")
     parser.add_argument("--lines-from", default=str(DEV / "usps-train" / "originals.npz"),
                         help="an .npz of 16x16 digits (images, labels) to build lines from")
+    parser.add_argument("--no-line-model", dest="line_model", action="store_false",
+                        help="whole numbers read by the cuts alone, as `digitlab read --no-line-model`")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -51,7 +54,7 @@ def main():
     if not args.no_digits:
         digit_table(readers, args.data, args.limit, args.seed)
     if args.lines:
-        line_table(readers, args.lines_from, args.lines, args.seed)
+        line_table(readers, args.lines_from, args.lines, args.seed, args.line_model)
 
 
 def digit_table(readers, folders, limit, seed):
@@ -70,12 +73,14 @@ def digit_table(readers, folders, limit, seed):
                   f"{time.perf_counter() - start:.0f} |", flush=True)
 
 
-def line_table(readers, source, n, seed):
+def line_table(readers, source, n, seed, line_model=True):
     with np.load(source, allow_pickle=False) as npz:
         images, labels = npz["images"], npz["labels"]
-    print(f"\nwhole numbers: {n} lines of 2-6 digits from {Path(source).parent.name} per generator\n")
-    print("| lines | model | whole number right | digit count right | digits right (right count) | ms per line |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    print(f"\nwhole numbers: {n} lines of 2-6 digits from {Path(source).parent.name} per generator"
+          f"{'' if line_model else ', cuts alone (no line model)'}\n")
+    print("| lines | model | whole number right | digit count right | digits right (right count) | digits \"unsure\" "
+          "| ms per line |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for g, (name, make) in enumerate(real_lines.GENERATORS.items()):
         rng = np.random.default_rng([seed, g])
         lines = []
@@ -83,22 +88,25 @@ def line_table(readers, source, n, seed):
             pick = rng.choice(len(images), int(rng.integers(2, 7)), replace=False)
             lines.append((make(images[pick], rng), "".join(str(d) for d in labels[pick])))
         for reader in readers:
-            print(f"| {name} | {reader.name} | " + line_row(reader, lines), flush=True)
+            print(f"| {name} | {reader.name} | " + line_row(reader, lines, line_model), flush=True)
 
 
-def line_row(reader, lines) -> str:
-    right = count = digit_right = digits = 0
+def line_row(reader, lines, line_model=True) -> str:
+    right = count = digit_right = digits = unsure = read = 0
     start = time.perf_counter()
     for picture, truth in lines:
-        text = reader.read_number(picture).text
+        reading = reader.read_number(picture, line_model)
+        text = reading.text
         right += text == truth
+        unsure += sum(d.status == "unsure" for d in reading.digits)
+        read += len(reading.digits)
         if len(text) == len(truth):
             count += 1
             digit_right += sum(a == b for a, b in zip(text, truth))
             digits += len(truth)
     ms = (time.perf_counter() - start) / len(lines) * 1000
     return (f"{right / len(lines):.1%} | {count / len(lines):.1%} | {digit_right / max(digits, 1):.1%} | "
-            f"{ms:.0f} |")
+            f"{unsure / max(read, 1):.1%} | {ms:.0f} |")
 
 
 if __name__ == "__main__":

@@ -13,15 +13,17 @@ def add_parser(subparsers) -> None:
     p.add_argument("--trust", action="store_true",
                    help="allow a model file that holds pickled scikit-learn objects (runs code: trusted files only)")
     p.add_argument("--deskew", action="store_true", help="straighten slanted writing first")
+    p.add_argument("--no-line-model", dest="line_model", action="store_false",
+                   help="read only the digits the cuts find; the line model does not check them")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
-def run(image, model, trust, deskew, json):
+def run(image, model, trust, deskew, line_model, json):
     from digitlab.read.reader import Reader
 
     reader = Reader.load(model, trust=trust, deskew=deskew)
-    reading = reader.read_number(image)
+    reading = reader.read_number(image, line_model)
     if json:
         out = reading.to_dict()
         for digit in out["digits"]:

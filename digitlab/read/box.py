@@ -33,6 +33,11 @@ class Box:
         """`image` (H, W) inside the box: (height, width)."""
         return image[self.y0:self.y1, self.x0:self.x1]
 
+    def original(self, scale: float, shape) -> tuple[int, int, int, int]:
+        """The bounds in the original picture's pixels (x0, y0, x1, y1), clipped to its `shape` (H, W)."""
+        return (int(self.x0 * scale), int(self.y0 * scale), min(shape[1], int(np.ceil(self.x1 * scale))),
+                min(shape[0], int(np.ceil(self.y1 * scale))))
+
     def union(self, other: Box) -> Box:
         return Box(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1),
                    max(self.y1, other.y1), self.own | other.own)

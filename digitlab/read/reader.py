@@ -215,11 +215,12 @@ class Reader:
 
     # -- a number -----------------------------------------------------------------
 
-    def read_number(self, image):
-        """A line of digits, read left to right (see `digitlab.read.segment`)."""
+    def read_number(self, image, line_model: bool = True):
+        """A line of digits, read left to right (see `digitlab.read.segment`); `line_model=False` trusts the
+        cuts alone (see `digitlab.read.line_check`)."""
         from digitlab.read.segment import read_line
 
-        return read_line(self, image)
+        return read_line(self, image, line_model)
 
 
 def shipped_model_names() -> list[str]:

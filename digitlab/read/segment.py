@@ -30,6 +30,7 @@ from digitlab.preprocess.pipeline import no_digit_reason
 from digitlab.read import lattice
 from digitlab.read.box import Box
 from digitlab.read.cuts import bands, cut_each
+from digitlab.read.line_check import second_opinion
 from digitlab.read.part_scores import ONE_WIDTH, PartScores, digit_input
 
 # Lengths are shares of the line's height (the median height of its ink groups). Where each
@@ -76,8 +77,11 @@ class Reading:
         return reading_html(self)
 
 
-def read_line(reader, image) -> Reading:
-    """Read every digit in `image` with `reader` (a `digitlab.read.reader.Reader`)."""
+def read_line(reader, image, line_model: bool = True) -> Reading:
+    """Read every digit in `image` with `reader` (a `digitlab.read.reader.Reader`).
+
+    `line_model`: let the line model overrule the cuts when it finds their reading unlikely (line_check.py).
+    """
     grey = load_grey(image)
     ink = find_ink(grey)
     reason = no_digit_reason(ink)
@@ -91,8 +95,10 @@ def read_line(reader, image) -> Reading:
     for group, parts in join_close(groups, height):
         pieces.extend(split_group(reader, ink, group, height, digit_width, parts))
     inputs = [digit_input(reader, ink, piece) for piece in pieces]
-    boxes = [_original_box(piece, ink.scale, grey.shape) for piece in pieces]
+    boxes = [piece.original(ink.scale, grey.shape) for piece in pieces]
     digits = reader.predict_inputs(inputs, boxes=boxes) if inputs else []
+    if line_model:
+        digits = second_opinion(reader, ink, grey.shape, groups, digits) or digits
     warnings = [unsure_warning(i, len(digits), d) for i, d in enumerate(digits) if d.status == "unsure"]
     return Reading("".join(str(d.digit) for d in digits), digits, warnings)
 
@@ -256,9 +262,3 @@ def _route_bound(guess: float, max_k: int) -> float:
     def width_gap(k):
         return min(abs(k - ones * (1 - ONE_WIDTH) - guess) for ones in range(k + 1))
     return max(-SPLIT_COST * (k - 1 + LATTICE_EXTRA_CUTS) - WIDTH_PRIOR * width_gap(k) for k in range(2, max_k + 1))
-
-
-def _original_box(piece: Box, scale: float, shape) -> tuple[int, int, int, int]:
-    """The piece's bounds in the original picture's pixels (x0, y0, x1, y1), clipped to it."""
-    return (int(piece.x0 * scale), int(piece.y0 * scale), min(shape[1], int(np.ceil(piece.x1 * scale))),
-            min(shape[0], int(np.ceil(piece.y1 * scale))))
