@@ -4,7 +4,7 @@ The segmenter (segment.py) must cut touching digits apart before it can read
 them, and a "1" drawn across its neighbour, or digits that overlap, defeat
 every cut. This network never cuts: it slides over the line and says, for
 each 4 px column, which digit (or none, the CTC blank) it sees there
-(`digitlab.nn.ctc`). It is small (0.3 M weights) and run by the numpy engine:
+(`digitlab.nn.ctc`). It is small (256,107 weights) and run by the numpy engine:
 
     input: the line's ink, 32 px tall (28 px of ink)          (1, 32, W)
     conv 3x3 1->32, ReLU, max-pool 2                           (32, 16, W/2)
