@@ -36,7 +36,7 @@ def test_read_prints_why_a_sure_model_gives_an_unsure_digit(monkeypatch, capsys,
     reading = Reading("40", digits, [unsure_warning(1, 2, digits[1])])
 
     class Fake:
-        def read_number(self, image):
+        def read_number(self, image, line_model=True):
             return reading
 
     monkeypatch.setattr(Reader, "load", classmethod(lambda cls, *a, **k: Fake()))
@@ -46,6 +46,23 @@ def test_read_prints_why_a_sure_model_gives_an_unsure_digit(monkeypatch, capsys,
     assert lines[1].split() == ["4", "p=0.999", "ok", "box=(0,", "0,", "5,", "5)"]  # a sure digit: no note
     assert lines[2].endswith(f"unsure  box=(0, 0, 5, 5)  {WHY}")
     assert lines[3] == f"warning: digit 2 of 2, read as 0, is unsure: {WHY}"
+
+
+def test_read_no_line_model_reads_by_the_cuts_alone(monkeypatch, capsys, tmp_path):
+    from digitlab.cli import main
+    from digitlab.read.reader import Reader
+
+    asked = []
+
+    class Fake:
+        def read_number(self, image, line_model=True):
+            asked.append(line_model)
+            return Reading("", [], [])
+
+    monkeypatch.setattr(Reader, "load", classmethod(lambda cls, *a, **k: Fake()))
+    assert main(["read", str(tmp_path / "number.png")]) == 0
+    assert main(["read", str(tmp_path / "number.png"), "--no-line-model"]) == 0
+    assert asked == [True, False]
 
 
 def test_predict_on_several_digits_points_to_read(tmp_path, capsys, tiny_model_file):

@@ -277,7 +277,8 @@ def test_a_narrow_one_after_two_touching_digits_is_found(reader, digits, monkeyp
 
     def right(lattice_from):
         monkeypatch.setattr(segment, "LATTICE_FROM", lattice_from)
-        return sum(reader.read_number(write_line(images[t], gaps=[-3, -3])[0]).text ==
+        # the cuts alone: the line model reads all 20 either way
+        return sum(reader.read_number(write_line(images[t], gaps=[-3, -3])[0], line_model=False).text ==
                    "".join(str(labels[i]) for i in t) for t in triples)
 
     with_lattice, bands_alone = right(segment.LATTICE_FROM), right(float("inf"))

@@ -14,6 +14,8 @@
    confidently and that look most like digits, with priors from the width),
    because a "0" and a touching "11" can have the same width.
 4. Each piece goes through the single-digit recipe (`frame_digit`).
+5. A second network, which reads the line without cutting it, checks the
+   reading and may overrule it (line_check.py).
 """
 
 from __future__ import annotations
