@@ -61,10 +61,10 @@ def strip_input(ink: np.ndarray) -> Strip:
         return Strip(np.zeros((HEIGHT, 4 * STRIDE), np.float32), 0, 1.0)
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32)
     width = max(1, round(crop.shape[1] * INK_HEIGHT / len(crop)))
-    crop = np.asarray(Image.fromarray(crop, mode="F").resize((width, INK_HEIGHT), Image.BILINEAR))
+    scaled = np.asarray(Image.fromarray(crop, mode="F").resize((width, INK_HEIGHT), Image.BILINEAR))
     out = np.zeros((HEIGHT, width + 2 * SIDE), np.float32)
     top = (HEIGHT - INK_HEIGHT) // 2
-    out[top:top + INK_HEIGHT, SIDE:SIDE + width] = crop
+    out[top:top + INK_HEIGHT, SIDE:SIDE + width] = scaled
     return Strip(out, int(cols[0]), INK_HEIGHT / len(crop))
 
 
