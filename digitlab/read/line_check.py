@@ -21,7 +21,8 @@ from digitlab.read.cuts import CUT_WINDOW, cut_each
 from digitlab.read.part_scores import digit_input
 
 PREFER_FROM = 2.0  # grid (0-12) on dev lines, seeds 1-3: the line model's reading wins when it is e^2 = 7x
-# as likely as the segmenter's to the line model (scan 92.7% -> 96.7%, photo 94.8% -> 96.6%; 1 too wary, 4+ too bold)
+# as likely as the segmenter's to the line model (scan 92.7% -> 96.7%, photo 95.2% -> 96.8%; 1 overrules too often,
+# 4 and more too rarely)
 BEND = 0.05  # prior: cuts bend round strokes as the segmenter's supple cuts do (segment.CUT_BENDS)
 SPIKE_LAG = 1.25  # output columns: the line model names a digit ~0.18 of the height left of its centre
 # (median of 511 digits in lines of MNIST test digits; 0.06-0.28 between p90 and p10), so centres are moved right
