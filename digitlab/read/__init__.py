@@ -10,4 +10,6 @@
     calibration.py  temperature scaling and the "unsure" rule, fitted per model
     digitness.py    small networks that say whether an input looks like a digit at all,
                     and whether a cut piece is one whole digit (shipped weights beside it)
+    negatives.py    what those detectors learn to refuse: pieces of digits, digits framed together
+    examples.py     a person's labelled digits, prepared as the reader prepares what it predicts
 """
