@@ -12,6 +12,7 @@ so that every digit still has a box, an input and a calibrated answer.
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 from digitlab.nn.ctc import best_path, best_path_columns, sequence_logprob
@@ -54,9 +55,7 @@ def second_opinion(reader, ink, shape, groups: list[Box], digits: list) -> list 
 
 def _pieces(groups: list[Box], ink, centres: list[float]) -> list[Box] | None:
     """The line cut between each two neighbouring digit centres (ink-map x), or None when a piece is empty."""
-    line = groups[0]
-    for group in groups[1:]:
-        line = line.union(group)
+    line = functools.reduce(Box.union, groups)  # the whole line as one piece
     bands = []
     for left, right in itertools.pairwise(centres):
         middle, window = (left + right) / 2 - line.x0, max(1.0, CUT_WINDOW * (right - left))

@@ -30,7 +30,6 @@ from PIL import Image
 from scipy.special import log_softmax
 
 from digitlab.nn.network import Network
-from digitlab.read.box import Box
 
 WEIGHTS = Path(__file__).resolve().parent / "line_model.npz"
 HEIGHT, INK_HEIGHT, SIDE = 32, 28, 4  # input rows, rows of ink inside them (2 px above and below), px each side
@@ -80,6 +79,8 @@ class LineModel:
         self.convs = Network({"input_shape": [1, HEIGHT, 4 * STRIDE], "layers": layers})
         self.convs.set_weights(named)  # the convolutions take any width
         self.w = {name: np.asarray(weights[name], np.float32) for name in weights if not name.startswith("convs")}
+        context = self.w["context.weight"]  # (out, in, k) -> (out, k * in), the order of `shifted`'s columns
+        self.k, self.context = context.shape[-1], context.transpose(0, 2, 1).reshape(len(context), -1)
 
     def log_probs(self, x: np.ndarray) -> np.ndarray:
         """Input strip (HEIGHT, W) -> log-probabilities (W // STRIDE, 11), digits 0-9 then the blank."""
@@ -87,12 +88,11 @@ class LineModel:
         c, h, t = f.shape
         f = f.transpose(2, 0, 1).reshape(t, c * h)  # one row per column, channel-major like torch
         f = np.maximum(f @ self.w["column.weight"].T + self.w["column.bias"], 0)  # (T, 128)
-        k = self.w["context.weight"].shape[-1]  # (out, in, k)
+        k = self.k
         padded = np.pad(f, ((k // 2, k // 2), (0, 0)))
         # y_t = sum_j W[:, :, j] f_{t + j - k//2} + b: the k shifted copies side by side, one product
         shifted = np.concatenate([padded[j:j + t] for j in range(k)], axis=1)  # (T, k * 128)
-        kernel = self.w["context.weight"].transpose(0, 2, 1).reshape(len(self.w["context.weight"]), -1)
-        f = np.maximum(shifted @ kernel.T + self.w["context.bias"], 0)
+        f = np.maximum(shifted @ self.context.T + self.w["context.bias"], 0)
         return log_softmax((f @ self.w["out.weight"].T + self.w["out.bias"]).astype(np.float64), axis=1)
 
 
@@ -104,10 +104,3 @@ def shipped() -> LineModel | None:
     with np.load(WEIGHTS, allow_pickle=False) as npz:
         return LineModel({name: npz[name] for name in npz.files})
 
-
-def line_box(groups: list[Box]) -> Box:
-    """The whole line as one piece: every group's box and pixels."""
-    out = groups[0]
-    for group in groups[1:]:
-        out = out.union(group)
-    return out
