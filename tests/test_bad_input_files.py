@@ -525,6 +525,19 @@ def test_any_npy_header_is_read_or_refused_in_one_line(tmp_path, header, data):
     assert array.nbytes == len(data) and not array.dtype.hasobject
 
 
+@pytest.mark.parametrize("descr", ["()", "(('a',),)", "[1]"])
+def test_an_npy_header_with_an_odd_descr_is_refused_in_one_line(tmp_path, descr):
+    """Regression (found by the fuzz test above): 'descr': () made numpy raise IndexError."""
+    from digitlab.data.arrayfile import read_npz
+
+    text = ("{'descr': " + descr + ", 'fortran_order': False, 'shape': (1,), }").encode("latin1")
+    pad = 64 - (10 + len(text) + 1) % 64
+    member = b"\x93NUMPY\x01\x00" + (len(text) + pad + 1).to_bytes(2, "little") + text + b" " * pad + b"\n" + b"x"
+    with pytest.raises(DigitlabError) as error:
+        read_npz(zip_of(tmp_path / "odd.npz", {"images.npy": member}))
+    assert "not an .npy array" in str(error.value) and "\n" not in str(error.value)
+
+
 @FUZZ
 @given(text=st.text(alphabet="0123456789,-.e \nlabelpix", max_size=300))
 def test_any_csv_text_is_read_or_refused_in_one_line(tmp_path, text):

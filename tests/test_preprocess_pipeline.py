@@ -29,6 +29,14 @@ def test_mnist_digits_come_back_almost_unchanged(mnist_test):
     assert np.mean(same_place) > 0.95
 
 
+def test_a_digit_on_paper_leaves_no_doubt_which_side_is_ink(mnist_test):
+    from digitlab.data.decode import load_grey
+    from digitlab.preprocess.ink import polarity_doubtful
+
+    assert not any(polarity_doubtful(load_grey(image)) or polarity_doubtful(load_grey(255 - image))
+                   for image in mnist_test)
+
+
 def test_polarity_scale_and_lighting_do_not_change_the_input(mnist_test):
     digit = mnist_test[0]
     reference = prepare(digit).input.astype(float)

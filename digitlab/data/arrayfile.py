@@ -69,7 +69,7 @@ def _array(f, size: int, where: str) -> np.ndarray:
         version = fmt.read_magic(f)
         read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         shape, fortran, dtype = read_header(f, max_header_size=MAX_HEADER)
-    except (ValueError, EOFError) as exc:
+    except (ValueError, EOFError, IndexError, TypeError) as exc:  # numpy's own checks miss e.g. 'descr': ()
         raise DigitlabError(f"{where}: not an .npy array ({_first_line(exc)})") from None
     if dtype.hasobject:
         raise DigitlabError(f"{where}: holds Python objects, which digitlab refuses to load "

@@ -19,6 +19,8 @@ def stages(prepared: Prepared) -> list[tuple[str, np.ndarray]]:
     """(title, image) pairs in pipeline order; images are float or bool 2-D arrays."""
     ink = prepared.ink
     polarity = "dark ink: inverted" if ink.inverted else "light ink: kept"
+    if ink.doubtful:  # near half ink: the reader keeps whichever side looks more like a digit
+        polarity += ", doubtful"
     out = [("decoded (grey)", prepared.grey),
            (f"working size (1/{ink.scale:.3g})" if ink.scale > 1 else "working size", ink.grey),
            (f"lighting removed\n({polarity})", ink.flat),

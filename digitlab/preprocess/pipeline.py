@@ -51,13 +51,15 @@ class Prepared:
     grey: np.ndarray | None = None
 
 
-def prepare(image, shape=(28, 28), deskew: bool = False, max_pixels: int = MAX_PIXELS) -> Prepared:
+def prepare(image, shape=(28, 28), deskew: bool = False, max_pixels: int = MAX_PIXELS,
+            dark_ink: bool | None = None) -> Prepared:
     """Decode `image` (bytes, path, PIL image or array) and make the model's input.
 
+    `dark_ink` says which side is ink; None decides from the picture (`ink_is_dark`).
     Raises `DigitlabError` for anything that is not a readable picture.
     """
     grey = load_grey(image, max_pixels=max_pixels)
-    ink = find_ink(grey)
+    ink = find_ink(grey, dark_ink)
     reason = no_digit_reason(ink, single=True)
     if reason:
         return Prepared(np.zeros(shape, np.uint8), False, [reason], None, ink, grey)

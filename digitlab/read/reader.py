@@ -26,6 +26,7 @@ from digitlab.read.calibration import (
     Calibration,
     calibration_beside,
     calibration_path,
+    digit_score,
     load_calibration,
 )
 from digitlab.read.digitness import digitness
@@ -116,8 +117,35 @@ class Reader:
     # -- one digit --------------------------------------------------------------
 
     def prepare(self, image):
-        """The preprocessing this reader applies (see `digitlab.preprocess.prepare`)."""
-        return prepare(image, self.shape, deskew=self.deskew)
+        """The preprocessing this reader applies (see `digitlab.preprocess.prepare`).
+
+        A picture near half dark (a thick digit cropped to its box: `Ink.doubtful`)
+        does not say which side is ink, so it is prepared both ways and the
+        input that looks more like a digit to this reader is kept.
+        """
+        prepared = prepare(image, self.shape, deskew=self.deskew)
+        if prepared.ink is None or not prepared.ink.doubtful:
+            return prepared
+        flipped = prepare(prepared.grey, self.shape, deskew=self.deskew, dark_ink=not prepared.ink.inverted)
+        return self._more_digit_like(prepared, flipped)
+
+    def _more_digit_like(self, *candidates):
+        """The candidate `Prepared` whose input has the higher digit score (one with a digit beats none)."""
+        found = [c for c in candidates if c.has_digit]
+        if len(found) < 2:
+            return (found or candidates)[0]
+        scores = self.digit_scores(np.stack([c.input for c in found]))
+        return found[int(np.argmax(scores))]
+
+    def digit_scores(self, inputs) -> np.ndarray:
+        """How digit-like each uint8 input (n, H, W) is, (n,): the calibrated digit score
+        (`calibration.digit_score`) where this reader has one, else its log top probability."""
+        raw = self.raw_proba(np.asarray(inputs, dtype=np.uint8))
+        weight = self.calibration.reject_weight
+        likeness = digitness(inputs) if self.check_digitness and weight is not None else None
+        if likeness is None:
+            return np.log(np.clip(raw.max(axis=1), 1e-12, None))
+        return digit_score(likeness, raw, weight)
 
     def predict_image(self, image) -> Prediction:
         """One digit from bytes, a path, a PIL image or an (H, W[, 3|4]) array."""
