@@ -2,8 +2,9 @@
 
 The stages, each a small function so the inspector can show every one:
 
-1. `shrink`: photos are big; 512 px on the longer side is plenty to find
-   digits that end up 20 px tall, and keeps every later stage fast.
+1. `work_size`: photos are big; 512 px on the longer side is plenty to find
+   digits that end up 20 px tall, and keeps every later stage fast. Dataset
+   scans are small: they are enlarged to 64 px on the shorter side.
 2. `ink_is_dark`: paper is the majority of pixels, ink the minority, so the
    ink is on whichever side of the median the extreme pixels lie on. Works
    for dark ink on any paper colour and for chalk on a blackboard alike.
@@ -11,7 +12,8 @@ The stages, each a small function so the inspector can show every one:
    rule (a thick digit cropped to its box); the reader then tries both sides.
 3. `flatten_lighting`: a morphological closing wider than any stroke
    removes the strokes and leaves the paper's uneven lighting, which we
-   divide out (a shadow across the page would otherwise look like ink).
+   divide out (a shadow across the page would otherwise look like ink);
+   light ink is the same picture inverted.
 4. `otsu_threshold`: the split between paper and ink that maximises the
    between-class variance; its separability (how much of the variance that
    split explains) tells a real stroke (~0.9) from noise (~0.64 for Gaussian).
@@ -26,6 +28,7 @@ from PIL import Image
 from scipy import ndimage
 
 WORK_SIZE = 512  # longest side we process at
+MIN_WORK_SIDE = 64  # ...and the shortest, where the longest allows (see `work_size`)
 DOUBTFUL_SHARE = 0.3  # a lesser side (dark or light) this big may be the paper: see `polarity_doubtful`
 CLEAN_SPLIT = 0.8  # ...when the picture splits this cleanly (Otsu's separability) into the two sides
 
@@ -36,7 +39,7 @@ class Ink:
 
     ink : float32 (h, w) in [0, 1], white strokes on black, lighting removed.
     mask : bool (h, w), the pixels that are ink (specks removed).
-    scale : float, original pixels per working pixel (>= 1).
+    scale : float, original pixels per working pixel (below 1 for an enlarged picture).
     contrast : float, ink minus paper in the original grey scale, 0..1.
     separability : float, Otsu's between-class / total variance, 0..1.
     inverted : bool, True when the picture had dark ink on light paper.
@@ -57,9 +60,10 @@ class Ink:
     flat: np.ndarray
 
 
-def find_ink(grey: np.ndarray, dark_ink: bool | None = None) -> Ink:
-    """float32 (H, W) grey in [0, 1] -> `Ink`; `dark_ink` overrules `ink_is_dark` when given."""
-    small, scale = shrink(grey)
+def find_ink(grey: np.ndarray, dark_ink: bool | None = None, shortest: int = MIN_WORK_SIDE) -> Ink:
+    """float32 (H, W) grey in [0, 1] -> `Ink`; `dark_ink` overrules `ink_is_dark` when given, and a
+    picture is enlarged to at least `shortest` px (`work_size`)."""
+    small, scale = work_size(grey, shortest=shortest)
     inverted = ink_is_dark(small) if dark_ink is None else bool(dark_ink)
     flat = flatten_lighting(small, inverted)
     smooth = ndimage.gaussian_filter(flat, sigma=_noise_sigma(flat.shape))
@@ -70,15 +74,30 @@ def find_ink(grey: np.ndarray, dark_ink: bool | None = None) -> Ink:
     return Ink(ink, mask, scale, contrast, separability, inverted, polarity_doubtful(small), small, flat)
 
 
-def shrink(grey: np.ndarray, size: int = WORK_SIZE) -> tuple[np.ndarray, float]:
-    """Downscale so the longer side is at most `size`; return (image, scale)."""
+def work_size(grey: np.ndarray, longest: int = WORK_SIZE, shortest: int = MIN_WORK_SIDE) -> tuple[np.ndarray, float]:
+    """The picture at working size, and its scale (original pixels per working pixel).
+
+    Photos are big: the longer side is shrunk to `longest` (box filter).
+    Scans from datasets are small: a 16x16 digit's strokes are 2-4 px wide,
+    too few for the lighting removal's window, the speck filter and the solid
+    stroke test, so each pixel is repeated into a k x k block (the smallest k
+    that brings the shorter side to `shortest`, as far as `longest` allows).
+    Repeating adds no information and leaves MNIST's 28x28 a fixed point of
+    the recipe. usps-train and semeion-dev at their own 16x16 read 93.7% and
+    83.8% before, 99.4% and 94.5% after; MNIST test through `prepare` 99.63%
+    before and 99.62% after. (Bilinear enlarging reads semeion's 16x16 at
+    95.5%, but blurs MNIST and doubles its "unsure" answers.)
+    """
     height, width = grey.shape
-    scale = max(height, width) / size
-    if scale <= 1.0:
+    if max(height, width) > longest:
+        factor = longest / max(height, width)
+        shape = (max(1, round(width * factor)), max(1, round(height * factor)))
+        small = Image.fromarray(grey, mode="F").resize(shape, Image.Resampling.BOX)
+        return np.asarray(small, dtype=np.float32), 1.0 / factor
+    factor = min(-(-shortest // min(height, width)), longest // max(height, width))
+    if factor <= 1:
         return grey, 1.0
-    shape = (max(1, round(width / scale)), max(1, round(height / scale)))
-    small = Image.fromarray(grey, mode="F").resize(shape, Image.Resampling.BOX)
-    return np.asarray(small, dtype=np.float32), scale
+    return np.repeat(np.repeat(grey, factor, axis=0), factor, axis=1), 1.0 / factor
 
 
 def ink_is_dark(grey: np.ndarray) -> bool:
@@ -107,24 +126,27 @@ def polarity_doubtful(grey: np.ndarray) -> bool:
 def flatten_lighting(grey: np.ndarray, dark_ink: bool) -> np.ndarray:
     """Remove the paper's slowly varying brightness; return strokes, bright on 0.
 
-    Light falling on paper multiplies its reflectance, so dark ink is divided
+    Light falling on paper multiplies its reflectance, so the ink is divided
     by the paper's brightness (a shadow then darkens ink and paper alike and
-    cancels); light ink on a dark board is subtracted instead. The paper is
-    estimated by a morphological closing (dark ink) or opening (light ink)
-    with a window wider than any stroke: a quarter of the shorter side is,
-    for any digit that fits in the picture.
+    cancels). Light ink on a dark board is the same picture inverted and is
+    treated alike, so a picture and its negative give the same strokes. (The
+    board's brightness was once subtracted instead: where a thick stroke is
+    as wide as the window below, that halves it, and white-on-black copies of
+    semeion-dev read 83.4% against 95.6% for the same digits dark on light.)
+    The paper is estimated by a morphological closing with a window wider
+    than any stroke: a quarter of the shorter side is, for any digit that
+    fits in the picture.
     """
+    if not dark_ink:
+        grey = 1.0 - grey
     size = max(3, min(grey.shape) // 4)
     step = max(1, size // 8)  # work on a subsampled copy: same result, 64x fewer operations
     coarse = grey[::step, ::step]
     window = max(3, size // step)
-    paper = ndimage.grey_closing(coarse, size=window) if dark_ink else ndimage.grey_opening(coarse, size=window)
-    paper = ndimage.uniform_filter(paper, size=window)
+    paper = ndimage.uniform_filter(ndimage.grey_closing(coarse, size=window), size=window)
     paper = ndimage.zoom(paper, (grey.shape[0] / coarse.shape[0], grey.shape[1] / coarse.shape[1]),
                          order=1, grid_mode=True, mode="nearest")[: grey.shape[0], : grey.shape[1]]
-    if dark_ink:
-        return np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0)
-    return np.clip(grey - paper, 0.0, 1.0)
+    return np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0)
 
 
 def otsu_threshold(values: np.ndarray, bins: int = 256) -> tuple[float, float]:

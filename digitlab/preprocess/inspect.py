@@ -22,7 +22,7 @@ def stages(prepared: Prepared) -> list[tuple[str, np.ndarray]]:
     if ink.doubtful:  # near half ink: the reader keeps whichever side looks more like a digit
         polarity += ", doubtful"
     out = [("decoded (grey)", prepared.grey),
-           (f"working size (1/{ink.scale:.3g})" if ink.scale > 1 else "working size", ink.grey),
+           (_working_size(ink.scale), ink.grey),
            (f"lighting removed\n({polarity})", ink.flat),
            (f"Otsu threshold\n(separability {ink.separability:.2f})", ink.mask),
            ("ink kept", ink.ink)]
@@ -63,3 +63,10 @@ def _rectangle(x0, y0, x1, y1):
     from matplotlib.patches import Rectangle
 
     return Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="red", linewidth=1)
+
+
+def _working_size(scale: float) -> str:
+    """The working-size stage's title: shrunk (a photo) or enlarged (a small scan)."""
+    if scale > 1:
+        return f"working size (1/{scale:.3g})"
+    return f"working size (x{1 / scale:.3g})" if scale < 1 else "working size"
