@@ -12,6 +12,11 @@ is read file by file with `Reader.predict_files`, exactly what
 answer counts as wrong), the shares answered "no digit" and "unsure",
 accuracy on the "ok" answers, and the commonest confusions.
 
+The same digits shown differently: for a folder with an originals.npz (the
+handwriting-dev sets), each model also reads the pictures' negatives (light
+ink on dark, as a blackboard or a white-on-black dataset) and the originals
+at their own 16x16, white on black, as a dataset stores them.
+
 Whole numbers: lines of 2-6 USPS-train digits (originals.npz) drawn by two
 generators (real_lines.py: the project's photo recipe, and a ruled scanned
 form), read with `Reader.read_number`; a line is right only when the whole
@@ -26,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import real_lines
+from PIL import Image
 
 from digitlab.data.labelled import labelled_files
 from digitlab.evaluate.reading import score_files
@@ -41,7 +47,7 @@ def main():
     parser.add_argument("--models", nargs="+", default=None, help="shipped names or model files (default: every shipped model)")
     parser.add_argument("--limit", type=int, default=None, help="read only a seeded sample of N images per set")
     parser.add_argument("--lines", type=int, default=200, help="lines per generator (0: no whole numbers)")
-    parser.add_argument("--no-digits", action="store_true", help="whole numbers only: skip the single-digit table")
+    parser.add_argument("--no-digits", action="store_true", help="whole numbers only: skip the single-digit tables")
     parser.add_argument("--lines-from", default=str(DEV / "usps-train" / "originals.npz"),
                         help="an .npz of 16x16 digits (images, labels) to build lines from")
     parser.add_argument("--no-line-model", dest="line_model", action="store_false",
@@ -53,8 +59,16 @@ def main():
     print(f"seed {args.seed}; limit {args.limit or 'none'}\n")
     if not args.no_digits:
         digit_table(readers, args.data, args.limit, args.seed)
+        presentation_table(readers, args.data, args.limit, args.seed)
     if args.lines:
         line_table(readers, args.lines_from, args.lines, args.seed, args.line_model)
+
+
+def sample(n: int, limit, seed) -> np.ndarray:
+    """Indices of a seeded sample of `limit` of n (all of them without a limit)."""
+    if not limit or limit >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
 def digit_table(readers, folders, limit, seed):
@@ -62,15 +76,38 @@ def digit_table(readers, folders, limit, seed):
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
     for folder in folders:
         files = labelled_files(folder)
-        if limit and limit < len(files):
-            pick = np.sort(np.random.default_rng(seed).choice(len(files), limit, replace=False))
-            files = [files[i] for i in pick]
+        files = [files[i] for i in sample(len(files), limit, seed)]
         for reader in readers:
             start = time.perf_counter()
             s = score_files(reader, files)
             print(f"| {Path(folder).name} | {reader.name} | {s['n']} | {s['accuracy']:.2%} | {s['no_digit']:.2%} | "
                   f"{s['unsure']:.2%} | {s['ok_accuracy']:.2%} | {', '.join(s['confusions'])} | "
                   f"{time.perf_counter() - start:.0f} |", flush=True)
+
+
+def presentation_table(readers, folders, limit, seed):
+    """Accuracy on the same digits as negatives of the pictures, and as the 16x16 originals."""
+    found = [Path(folder) for folder in folders if (Path(folder) / "originals.npz").is_file()]
+    if not found:
+        return
+    print("\nthe same digits shown differently (\"no digit\" counts as wrong)\n")
+    print("| set | model | as scanned (dark on light, 64 px) | negatives (light on dark, 64 px) "
+          "| originals.npz (16x16, white on black) |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for folder in found:
+        files = labelled_files(folder)
+        pick = sample(len(files), limit, seed)
+        with np.load(folder / "originals.npz", allow_pickle=False) as npz:
+            originals, labels = npz["images"][pick], npz["labels"][pick]
+        scans = [np.asarray(Image.open(files[i][0]).convert("L")) for i in pick]
+        for reader in readers:
+            cells = [accuracy(reader, pictures, labels) for pictures in (scans, [255 - s for s in scans], originals)]
+            print(f"| {folder.name} | {reader.name} | " + " | ".join(f"{a:.2%}" for a in cells) + " |", flush=True)
+
+
+def accuracy(reader, pictures, labels) -> float:
+    """Share of `pictures` (uint8 arrays) that `reader.predict_image` reads as their label."""
+    return float(np.mean([reader.predict_image(p).digit == label for p, label in zip(pictures, labels)]))
 
 
 def line_table(readers, source, n, seed, line_model=True):
