@@ -65,10 +65,13 @@ def find_ink(grey: np.ndarray, dark_ink: bool | None = None, shortest: int = MIN
     picture is enlarged to at least `shortest` px (`work_size`)."""
     small, scale = work_size(grey, shortest=shortest)
     inverted = ink_is_dark(small) if dark_ink is None else bool(dark_ink)
-    flat = flatten_lighting(small, inverted)
+    flat, paper = flatten_lighting(small, inverted)
     smooth = ndimage.gaussian_filter(flat, sigma=_noise_sigma(flat.shape))
     level, separability = otsu_threshold(smooth)
-    contrast = float(np.percentile(smooth, 99.5) - np.percentile(smooth, 50))
+    # in the picture's own grey levels: the strokes are relative to the paper's brightness, and a
+    # blank page taken the wrong way round has a dark "paper" that would blow its noise up into strokes
+    depth = smooth * paper
+    contrast = float(np.percentile(depth, 99.5) - np.percentile(depth, 50))
     mask = remove_specks(smooth > level)
     ink = _stretch(flat, mask)
     return Ink(ink, mask, scale, contrast, separability, inverted, polarity_doubtful(small), small, flat)
@@ -123,8 +126,8 @@ def polarity_doubtful(grey: np.ndarray) -> bool:
     return separability >= CLEAN_SPLIT and min(dark, 1.0 - dark) >= DOUBTFUL_SHARE
 
 
-def flatten_lighting(grey: np.ndarray, dark_ink: bool) -> np.ndarray:
-    """Remove the paper's slowly varying brightness; return strokes, bright on 0.
+def flatten_lighting(grey: np.ndarray, dark_ink: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Remove the paper's slowly varying brightness; return (strokes bright on 0, the paper's brightness).
 
     Light falling on paper multiplies its reflectance, so the ink is divided
     by the paper's brightness (a shadow then darkens ink and paper alike and
@@ -146,7 +149,7 @@ def flatten_lighting(grey: np.ndarray, dark_ink: bool) -> np.ndarray:
     paper = ndimage.uniform_filter(ndimage.grey_closing(coarse, size=window), size=window)
     paper = ndimage.zoom(paper, (grey.shape[0] / coarse.shape[0], grey.shape[1] / coarse.shape[1]),
                          order=1, grid_mode=True, mode="nearest")[: grey.shape[0], : grey.shape[1]]
-    return np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0)
+    return np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0), paper
 
 
 def otsu_threshold(values: np.ndarray, bins: int = 256) -> tuple[float, float]:
