@@ -86,10 +86,10 @@ def work_size(grey: np.ndarray, longest: int = WORK_SIZE, shortest: int = MIN_WO
     stroke test, so each pixel is repeated into a k x k block (the smallest k
     that brings the shorter side to `shortest`, as far as `longest` allows).
     Repeating adds no information and leaves MNIST's 28x28 a fixed point of
-    the recipe. usps-train and semeion-dev at their own 16x16 read 93.7% and
-    83.8% before, 99.4% and 94.5% after; MNIST test through `prepare` 99.63%
-    before and 99.62% after. (Bilinear enlarging reads semeion's 16x16 at
-    95.5%, but blurs MNIST and doubles its "unsure" answers.)
+    the recipe. usps-train (a third) and semeion-dev at their own 16x16 read
+    93.7% and 83.8% before, 99.4% and 94.5% after; MNIST test through
+    `prepare` 99.63% before and 99.62% after. (Bilinear enlarging reads
+    semeion's 16x16 at 95.5%, but blurs MNIST and doubles its "unsure".)
     """
     height, width = grey.shape
     if max(height, width) > longest:
