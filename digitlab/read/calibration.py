@@ -68,6 +68,13 @@ class Calibration:
     def apply(self, proba: np.ndarray) -> np.ndarray:
         return scale_temperature(proba, self.temperature)
 
+    def digit_score(self, raw_proba: np.ndarray, likeness: np.ndarray | None) -> np.ndarray | None:
+        """The model's digit score (n,) (`digit_score` with its fitted weight), or None without a
+        fitted rule or digit-likeness."""
+        if likeness is None or self.reject_below is None:
+            return None
+        return digit_score(likeness, raw_proba, self.reject_weight)
+
     def confident(self, raw_proba: np.ndarray, likeness: np.ndarray | None,
                   likeness_below: float = 0.0) -> np.ndarray:
         """Which answers (n,) are "ok", from raw probabilities (n, k) and digit-likeness (n,) or None.
@@ -77,8 +84,9 @@ class Calibration:
         probability must reach `unsure_below` and the digit-likeness its
         own `likeness_below`.
         """
-        if likeness is not None and self.reject_below is not None:
-            return digit_score(likeness, raw_proba, self.reject_weight) >= self.reject_below
+        score = self.digit_score(raw_proba, likeness)
+        if score is not None:
+            return score >= self.reject_below
         sure = self.apply(raw_proba).max(axis=1) >= self.unsure_below
         return sure if likeness is None else sure & (likeness >= likeness_below)
 

@@ -88,7 +88,7 @@ class LineModel:
         c, h, t = f.shape
         f = f.transpose(2, 0, 1).reshape(t, c * h)  # one row per column, channel-major like torch
         f = np.maximum(f @ self.w["column.weight"].T + self.w["column.bias"], 0)  # (T, 128)
-        k = self.k
+        k = self.k  # the context kernel's width
         padded = np.pad(f, ((k // 2, k // 2), (0, 0)))
         # y_t = sum_j W[:, :, j] f_{t + j - k//2} + b: the k shifted copies side by side, one product
         shifted = np.concatenate([padded[j:j + t] for j in range(k)], axis=1)  # (T, k * 128)

@@ -26,7 +26,6 @@ from digitlab.read.calibration import (
     Calibration,
     calibration_beside,
     calibration_path,
-    digit_score,
     load_calibration,
 )
 from digitlab.read.digitness import digitness
@@ -141,11 +140,8 @@ class Reader:
         """How digit-like each uint8 input (n, H, W) is, (n,): the calibrated digit score
         (`calibration.digit_score`) where this reader has one, else its log top probability."""
         raw = self.raw_proba(np.asarray(inputs, dtype=np.uint8))
-        weight = self.calibration.reject_weight
-        likeness = digitness(inputs) if self.check_digitness and weight is not None else None
-        if likeness is None:
-            return np.log(np.clip(raw.max(axis=1), 1e-12, None))
-        return digit_score(likeness, raw, weight)
+        score = self.calibration.digit_score(raw, digitness(inputs) if self.check_digitness else None)
+        return np.log(np.clip(raw.max(axis=1), 1e-12, None)) if score is None else score
 
     def predict_image(self, image) -> Prediction:
         """One digit from bytes, a path, a PIL image or an (H, W[, 3|4]) array."""
