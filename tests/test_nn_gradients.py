@@ -108,12 +108,17 @@ def test_activation(layer):
     check_layer(layer, rand(4, 6))
 
 
+@pytest.mark.parametrize("soft", [False, True], ids=["one-hot", "probabilities"])
 @pytest.mark.parametrize("loss", [softmax_cross_entropy, sigmoid_cross_entropy, squared_error])
-def test_loss(loss):
+def test_loss(loss, soft):
+    """Against labels, and against a teacher's probability rows (what distillation learns from)."""
     z = rand(5, 4)
-    onehot = np.eye(4)[[0, 3, 1, 1, 2]]
-    _, grad = loss(z, onehot)
-    np.testing.assert_allclose(grad, numeric_grad(lambda: loss(z, onehot)[0], z), atol=1e-7)
+    targets = np.eye(4)[[0, 3, 1, 1, 2]]
+    if soft:
+        targets = np.exp(rand(5, 4))
+        targets /= targets.sum(axis=1, keepdims=True)
+    _, grad = loss(z, targets)
+    np.testing.assert_allclose(grad, numeric_grad(lambda: loss(z, targets)[0], z), atol=1e-7)
 
 
 @pytest.mark.parametrize("loss, head", [("cross_entropy", None), ("cross_entropy", "softmax"),

@@ -50,7 +50,10 @@ class TrainSettings:
 
 def train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: TrainSettings,
           rng: np.random.Generator) -> list[dict]:
-    """Fit `net` in place on X (n, *input_shape) and class indices y (n,); return the history.
+    """Fit `net` in place on X (n, *input_shape) and y; return the history.
+
+    y is class indices (n,), or target probabilities (n, k) to learn soft answers, such as another
+    network's (distillation; `digitlab.evaluate.adapt` teaches replayed digits their old answers).
 
     `val` is (X_val, y_val) or None. With early stopping the weights of the
     best epoch (lowest validation loss, else training loss) are restored.
@@ -66,7 +69,7 @@ def train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Trai
 
 def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: TrainSettings,
            rng: np.random.Generator, progress: Progress) -> list[dict]:
-    onehot = _one_hot_rows(net)
+    targets, labels = target_rows(net, y), class_indices(y)
     loss_fn, fused = loss_function(s.loss, net.head)
     optimizer = Optimizer(s.solver, momentum=s.momentum, weight_decay=s.alpha)
     batches_per_epoch = -(-len(X) // s.batch_size)
@@ -81,16 +84,15 @@ def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Tra
             # full-batch gradient descent needs no shuffled copy of the whole data set
             index = slice(None) if full_batch else order[b * s.batch_size:(b + 1) * s.batch_size]
             lr = learning_rate(s.schedule, s.learning_rate_init, ((epoch - 1) * batches_per_epoch + b) / total_steps)
-            y_batch = y[index]
             out = net.forward(random_shift(X[index], s.augment, rng), training=True, skip_head=fused)
-            loss, delta = loss_fn(out, onehot[y_batch])
+            loss, delta = loss_fn(out, targets[index])
             if not math.isfinite(loss):
                 raise DigitlabError(f"training diverged at epoch {epoch}: the loss is {loss}; "
                                     f"try a smaller learning_rate_init (now {s.learning_rate_init})")
             net.backward(delta, skip_head=fused)
             optimizer.step(net.params, net.grads, lr, net.decayed)
             sum_loss += loss * len(out)
-            correct += (out.argmax(axis=1) == y_batch).sum()
+            correct += (out.argmax(axis=1) == labels[index]).sum()
             progress.advance()
         row = {"epoch": epoch, "loss": float(sum_loss / len(X)), "accuracy": float(correct / len(X)),
                "val_loss": None, "val_accuracy": None, "lr": lr}
@@ -113,15 +115,15 @@ def _train(net: Network, X: np.ndarray, y: np.ndarray, val: tuple | None, s: Tra
 
 
 def evaluate(net: Network, X: np.ndarray, y: np.ndarray, loss: str, batch_size: int = 256) -> tuple[float, float]:
-    """(mean loss, accuracy) of `net` in evaluation mode on class indices y."""
+    """(mean loss, accuracy) of `net` in evaluation mode on y, class indices or target probabilities."""
     loss_fn, fused = loss_function(loss, net.head)
-    onehot = _one_hot_rows(net)
+    targets, labels = target_rows(net, y), class_indices(y)
     total = correct = 0.0
     for start in range(0, len(X), batch_size):
-        out = net.forward(X[start:start + batch_size], skip_head=fused)
-        batch_y = y[start:start + batch_size]
-        total += loss_fn(out, onehot[batch_y])[0] * len(batch_y)
-        correct += (out.argmax(axis=1) == batch_y).sum()
+        batch = slice(start, start + batch_size)
+        out = net.forward(X[batch], skip_head=fused)
+        total += loss_fn(out, targets[batch])[0] * len(out)
+        correct += (out.argmax(axis=1) == labels[batch]).sum()
     return float(total / len(X)), float(correct / len(X))
 
 
@@ -135,9 +137,17 @@ def predict_proba(net: Network, X: np.ndarray, batch_size: int = 256) -> np.ndar
     return np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=net.dtype)
 
 
-def _one_hot_rows(net: Network) -> np.ndarray:
-    """The identity matrix over the network's classes: `rows[y]` is the one-hot matrix of labels y."""
-    return np.eye(A.output_shapes(net.arch)[-1][0], dtype=net.dtype)
+def target_rows(net: Network, y: np.ndarray) -> np.ndarray:
+    """What the loss compares the output with, (n, k): the one-hot rows of class indices y (n,), or y
+    itself when it already holds a row of probabilities per example."""
+    if np.ndim(y) == 2:
+        return np.asarray(y, dtype=net.dtype)
+    return np.eye(A.output_shapes(net.arch)[-1][0], dtype=net.dtype)[y]
+
+
+def class_indices(y: np.ndarray) -> np.ndarray:
+    """The class each row of y stands for (accuracy's truth): y itself, or each probability row's likeliest."""
+    return np.asarray(y).argmax(axis=1) if np.ndim(y) == 2 else np.asarray(y)
 
 
 def _shown(row: dict) -> dict:
