@@ -17,8 +17,10 @@ from digitlab.preprocess.frame import narrow
 from digitlab.preprocess.ink import (
     MIN_WORK_SIDE,
     WORK_SIZE,
+    edge_is_dark,
     find_ink,
     ink_is_dark,
+    ink_side,
     polarity_doubtful,
     work_size,
 )
@@ -86,6 +88,41 @@ def test_reader_keeps_the_side_that_looks_like_a_digit():
     scores = reader.digit_scores(np.stack([side.input for side in sides]))
     assert chosen.ink.inverted is bool(scores[0] > scores[1])
     assert np.array_equal(chosen.input, sides[int(scores[1] > scores[0])].input)
+
+
+MARKER_DIGITS = {3591: 5, 7762: 2, 5282: 2}  # MNIST test digits the paper's halo made "8"s
+
+
+def _written_with_a_marker(image) -> np.ndarray:
+    """A 28x28 MNIST digit photographed at 280x280 as if written with a marker: strokes 4-5 px
+    wider at MNIST's scale, dark on light paper."""
+    strokes = np.asarray(Image.fromarray(image).resize((280, 280), Image.Resampling.BILINEAR)) > 100
+    return np.where(ndimage.binary_dilation(strokes, iterations=10), 30, 235).astype(np.uint8)
+
+
+def test_a_marker_digit_surrounded_by_paper_is_not_in_doubt(mnist_dir):
+    """Regression: a third or more of the picture is ink, so the side was a guess, and tried both ways
+    the paper taken for ink (a halo around the digit) read as a confident 8. The paper all round
+    the edge says which side it is."""
+    from digitlab.data.idx import read_idx
+    from digitlab.read.reader import Reader
+
+    images = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")
+    reader = Reader.load()
+    for index, label in MARKER_DIGITS.items():
+        photo = _written_with_a_marker(images[index])
+        assert polarity_doubtful(load_grey(photo))  # near half ink: the majority rule is in doubt...
+        assert edge_is_dark(load_grey(photo)) is False  # ...but the edge is all paper
+        for picture, dark in ((photo, True), (255 - photo, False)):
+            assert ink_side(load_grey(picture)) == (dark, False)
+            assert reader.predict_image(picture).digit == label, index
+
+
+def test_an_edge_that_is_part_ink_leaves_the_side_in_doubt():
+    """A digit cropped to its box touches the edge (2-59% of it in the dev sets' doubtful pictures)."""
+    grey = load_grey(_scan(_thicker_zero))
+    assert edge_is_dark(grey) is None and edge_is_dark(1 - grey) is None
+    assert ink_side(grey)[1] and ink_side(1 - grey)[1]
 
 
 @pytest.mark.parametrize("size", [16, 24])

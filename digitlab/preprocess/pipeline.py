@@ -55,7 +55,7 @@ def prepare(image, shape=(28, 28), deskew: bool = False, max_pixels: int = MAX_P
             dark_ink: bool | None = None) -> Prepared:
     """Decode `image` (bytes, path, PIL image or array) and make the model's input.
 
-    `dark_ink` says which side is ink; None decides from the picture (`ink_is_dark`).
+    `dark_ink` says which side is ink; None decides from the picture (`ink_side`).
     Raises `DigitlabError` for anything that is not a readable picture.
     """
     grey = load_grey(image, max_pixels=max_pixels)
