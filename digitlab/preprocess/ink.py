@@ -146,8 +146,8 @@ def edge_is_dark(grey: np.ndarray) -> bool | None:
     Paper surrounds a digit. A digit written with a marker can be a third of
     the picture or more, and `polarity_doubtful`; tried both ways, the paper
     taken for ink becomes a halo around the digit that reads as a confident 8
-    or 0 (MNIST digits thickened to strokes 4-5 px wide, photographed at 10x:
-    26% of the doubtful ones read wrong). Their edges are 95-100% paper. A
+    or 0 (MNIST digits with strokes 2-4 px wider, photographed at 10x: 22-26%
+    of the doubtful ones took the wrong side). Their edges are 95-100% paper. A
     digit cropped to its box touches the edge: 2-59% of it in usps-train's and
     semeion-dev's doubtful pictures, so those are still tried both ways.
     """
