@@ -94,7 +94,7 @@ MARKER_DIGITS = {3591: 5, 7762: 2, 5282: 2}  # MNIST test digits the paper's hal
 
 
 def _written_with_a_marker(image) -> np.ndarray:
-    """A 28x28 MNIST digit photographed at 280x280 as if written with a marker: strokes 4-5 px
+    """A 28x28 MNIST digit photographed at 280x280 as if written with a marker: strokes about 2 px
     wider at MNIST's scale, dark on light paper."""
     strokes = np.asarray(Image.fromarray(image).resize((280, 280), Image.Resampling.BILINEAR)) > 100
     return np.where(ndimage.binary_dilation(strokes, iterations=10), 30, 235).astype(np.uint8)
