@@ -33,7 +33,7 @@ from digitlab.errors import DigitlabError
 from digitlab.evaluate.warps import affine
 from digitlab.nn.estimators import NetworkClassifier, from_weights
 from digitlab.nn.finetune import body_features, head_network, head_start, put_head
-from digitlab.nn.training import TrainSettings, predict_proba, train
+from digitlab.nn.training import TrainSettings, predict_proba, target_rows, train
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def _adapt(model, images, labels, replay, scored, settings, seed, body) -> Adapt
     x, y, replayed = training_rows(images, labels, replay, settings, rng)
     feats = body(_inputs(x, model), start)
     head = head_network(net, start)
-    targets = np.eye(len(model.classes_), dtype=head.dtype)[_class_index(model, y)]  # (n, classes)
+    targets = target_rows(head, _class_index(model, y))  # (n, classes), one-hot
     if replayed.any():
         targets[replayed] = predict_proba(head, feats[replayed])  # the unadapted head's answers (distillation)
     train_settings = TrainSettings(solver="adam", learning_rate_init=settings.learning_rate, schedule="cosine",

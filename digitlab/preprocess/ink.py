@@ -154,7 +154,11 @@ def edge_is_dark(grey: np.ndarray) -> bool | None:
     level, _ = otsu_threshold(grey)
     edge = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]]) < level
     dark = float(edge.mean())
-    return True if dark >= EDGE_SHARE else False if dark <= 1.0 - EDGE_SHARE else None
+    if dark >= EDGE_SHARE:
+        return True
+    if dark <= 1.0 - EDGE_SHARE:
+        return False
+    return None
 
 
 def flatten_lighting(grey: np.ndarray, dark_ink: bool) -> tuple[np.ndarray, np.ndarray]:
