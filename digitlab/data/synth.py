@@ -23,6 +23,7 @@ from scipy import ndimage
 from digitlab.data.idx import read_idx
 
 INKS = [(20, 20, 25), (25, 35, 120), (120, 20, 25), (20, 80, 40), (70, 70, 75)]  # black, blue, red, green, pencil
+PRINTS = [(140, 175, 225), (150, 150, 155), (220, 130, 130), (140, 195, 150), (90, 90, 95)]  # blue, grey, red, green; dark: a photocopy
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 LOOKALIKES = set("OoDQIlijLSsZzBbgqGTt")  # letters a digit model may fairly read as 0, 1, 5, 2, 8, 9, 6, 7
@@ -42,8 +43,12 @@ def ink_alpha(digit: np.ndarray, height: int, rng, rotate: float = 15.0) -> np.n
     return np.clip(alpha, 0.0, 1.0)
 
 
-def on_paper(alpha: np.ndarray, rng, canvas=None, dark_ink=None) -> np.ndarray:
-    """Composite alpha onto paper with lighting, noise, blur and JPEG; uint8 RGB."""
+def on_paper(alpha: np.ndarray, rng, canvas=None, dark_ink=None, printed=None) -> np.ndarray:
+    """Composite alpha onto paper with lighting, noise, blur and JPEG; uint8 RGB.
+
+    `printed`: float (h, w) alpha of the paper's own lines (`ruled`), drawn
+    under the ink in a print colour; dark ink only.
+    """
     if dark_ink is None:
         dark_ink = rng.random() > 0.1
     if canvas is None:
@@ -55,6 +60,9 @@ def on_paper(alpha: np.ndarray, rng, canvas=None, dark_ink=None) -> np.ndarray:
     else:  # chalk on a blackboard
         paper = np.array([rng.uniform(20, 60), rng.uniform(30, 70), rng.uniform(20, 50)])
         ink = np.array([rng.uniform(200, 250)] * 3)
+    if printed is not None:
+        print_colour = np.array(PRINTS[rng.integers(len(PRINTS))], dtype=float)
+        paper = paper * (1 - printed[:, :, None]) + print_colour * printed[:, :, None]
     a = canvas[:, :, None] * rng.uniform(0.75, 1.0)
     image = paper * (1 - a) + ink * a
     image = image * lighting((h, w), rng)[:, :, None]
@@ -101,7 +109,35 @@ def photo(digit: np.ndarray, rng) -> np.ndarray:
     return on_paper(place(ink_alpha(digit, height, rng), rng), rng)
 
 
-def line(digits: list, rng, touching: float = 0.25) -> np.ndarray:
+def photo_on_lined_paper(digit: np.ndarray, rng, squared: bool = False) -> np.ndarray:
+    """One MNIST digit written on ruled (or squared) paper, photographed; uint8 RGB.
+
+    Ruled lines are 1.1-1.6 digit heights apart, as in an exercise book; the
+    squares of graph paper 0.6-1.1, so lines cross the digit.
+    """
+    height = int(np.exp(rng.uniform(np.log(30), np.log(300))))
+    alpha = place(ink_alpha(digit, height, rng), rng)
+    spacing = height * (rng.uniform(0.6, 1.1) if squared else rng.uniform(1.1, 1.6))
+    return on_paper(alpha, rng, dark_ink=True, printed=ruled(alpha.shape, spacing, rng, squared))
+
+
+def ruled(shape, spacing: float, rng, squared: bool = False) -> np.ndarray:
+    """float (h, w) alpha of a page's printed lines, `spacing` px apart, thin (a 25th to a 60th of the
+    spacing), tilted up to 2 degrees as a photo is; with `squared`, vertical lines too."""
+    h, w = shape
+    canvas = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(canvas)
+    width = max(1, round(spacing / rng.uniform(25, 60)))
+    slope = np.tan(np.radians(rng.uniform(-2, 2)))
+    for y in np.arange(rng.uniform(0, spacing), h + w * abs(slope), spacing) - w * max(slope, 0):
+        draw.line([(0, y), (w, y + w * slope)], fill=255, width=width)
+    if squared:
+        for x in np.arange(rng.uniform(0, spacing), w + h * abs(slope), spacing) - h * max(-slope, 0):
+            draw.line([(x, 0), (x - h * slope, h)], fill=255, width=width)
+    return np.asarray(canvas, dtype=np.float32) / 255.0 * rng.uniform(0.6, 1.0)
+
+
+def line(digits: list, rng, touching: float = 0.25, lined: bool = False) -> np.ndarray:
     """Several MNIST digits written on one line, some touching; uint8 RGB."""
     height = int(rng.uniform(28, 120))
     crops = []
@@ -123,7 +159,10 @@ def line(digits: list, rng, touching: float = 0.25) -> np.ndarray:
         np.maximum(region, crop, out=region)  # touching digits share ink where they meet
         x += crop.shape[1] + int(gap)
     strip = strip[:, : max(x, 1) + 1] if x < width else strip
-    return on_paper(place(strip, rng, margin=(0.1, 0.4)), rng)
+    canvas = place(strip, rng, margin=(0.1, 0.4))
+    if not lined:
+        return on_paper(canvas, rng)
+    return on_paper(canvas, rng, dark_ink=True, printed=ruled(canvas.shape, height * rng.uniform(1.1, 1.6), rng))
 
 
 def blank(rng, size=(120, 160)) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Any picture of handwriting -> the input a digit model was trained on.
 
     decode (Pillow, pixel cap, EXIF) -> grey -> polarity -> lighting removed
-    -> Otsu threshold -> crop to the ink -> scale into 20 px -> 28x28 centred
-    on the centre of mass (or 8x8 for `digits` models) -> optional deskew
+    -> Otsu threshold -> ruled paper's lines out -> crop to the ink
+    -> scale into 20 px -> 28x28 centred on the centre of mass
+    (or 8x8 for `digits` models) -> optional deskew
 
 `prepare(image, shape)` runs it all; the stages are importable one by one.
 """

@@ -18,6 +18,8 @@ The stages, each a small function so the inspector can show every one:
 4. `otsu_threshold`: the split between paper and ink that maximises the
    between-class variance; its separability (how much of the variance that
    split explains) tells a real stroke (~0.9) from noise (~0.64 for Gaussian).
+5. `remove_paper_lines` (rules.py): the printed lines of ruled or squared
+   paper pass the threshold with the ink; they are taken out of the mask.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+
+from digitlab.preprocess.rules import remove_paper_lines
 
 WORK_SIZE = 512  # longest side we process at
 MIN_WORK_SIDE = 64  # ...and the shortest, where the longest allows (see `work_size`)
@@ -75,7 +79,12 @@ def find_ink(grey: np.ndarray, dark_ink: bool | None = None, shortest: int = MIN
     # blank page taken the wrong way round has a dark "paper" that would blow its noise up into strokes
     depth = smooth * paper
     contrast = float(np.percentile(depth, 99.5) - np.percentile(depth, 50))
-    mask = remove_specks(smooth > level)
+    mask, lines = remove_paper_lines(remove_specks(smooth > level))
+    if lines.any():  # printed lines are a third grey between paper and ink: how cleanly the rest splits
+        lines = ndimage.binary_dilation(lines)
+        flat = np.where(lines, 0.0, flat)
+        separability = otsu_threshold(np.where(lines, 0.0, smooth))[1]
+        mask = remove_specks(mask)
     ink = _stretch(flat, mask)
     return Ink(ink, mask, scale, contrast, separability, inverted, doubtful, small, flat)
 
