@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/paper_lines.py --data-dir ../shared/data/mnist --n 300 --lines 100
 
 Single digits are MNIST test digits (test[5000:], a seeded sample) photographed
-on plain, ruled and squared paper (`synth.photo_on_lined_paper`); numbers are
-2-8 of them on one ruled line (`synth.line(..., lined=True)`). Each picture is
+on plain, ruled and squared paper (`synth.photo_on_lined_paper`) and inside a
+form's printed box (`synth.photo_in_box`); numbers are 2-8 of them on one
+ruled line (`synth.line(..., lined=True)`) or 2-6 in a form's row of boxes
+(`synth.comb_field`). Each picture is
 read twice, interleaved: as `predict` reads it, and with
 `digitlab.preprocess.rules.remove_paper_lines` patched to take nothing out
 (the reader before it existed). Prints Markdown rows.
@@ -40,6 +42,8 @@ def single_digits(reader, images, labels, paper: str, rng) -> dict:
     for image, label in zip(images, labels):
         if paper == "plain":
             picture = synth.photo(image, rng)
+        elif paper == "boxed":
+            picture = synth.photo_in_box(image, rng)
         else:
             picture = synth.photo_on_lined_paper(image, rng, squared=paper == "squared")
         for side, count in counts.items():
@@ -49,12 +53,15 @@ def single_digits(reader, images, labels, paper: str, rng) -> dict:
     return counts
 
 
-def numbers(reader, images, labels, n: int, rng) -> dict:
-    """{side: whole numbers right} over n ruled lines of 2-8 digits."""
+def numbers(reader, images, labels, n: int, rng, layout: str) -> dict:
+    """{side: whole numbers right} over n numbers of 2-8 digits on a ruled line, or 2-6 in a form's boxes."""
     right = {"lines kept": 0, "lines taken out": 0}
     for _ in range(n):
-        pick = rng.choice(len(images), int(rng.integers(2, 9)), replace=False)
-        picture = synth.line(list(images[pick]), rng, lined=True)
+        pick = rng.choice(len(images), int(rng.integers(2, 9 if layout == "ruled" else 7)), replace=False)
+        if layout == "ruled":
+            picture = synth.line(list(images[pick]), rng, lined=True)
+        else:
+            picture = synth.comb_field(list(images[pick]), rng)
         truth = "".join(str(d) for d in labels[pick])
         for side in right:
             with lines_kept() if side == "lines kept" else contextlib.nullcontext():
@@ -67,7 +74,7 @@ def main():
     parser.add_argument("--model", default=None, help="model path or shipped name (default: shipped default)")
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
     parser.add_argument("--n", type=int, default=300, help="digits per kind of paper")
-    parser.add_argument("--lines", type=int, default=100, help="ruled lines of 2-8 digits")
+    parser.add_argument("--lines", type=int, default=100, help="numbers of each layout (ruled, boxed)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -78,16 +85,16 @@ def main():
     print(f"model: {reader.name}; {args.n} digits of test[5000:] per paper, seed {args.seed}\n")
     print("| paper | printed lines | ok and right | unsure | no digit | ok and wrong |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
-    for paper in ("plain", "ruled", "squared"):
+    for paper in ("plain", "ruled", "squared", "boxed"):
         counts = single_digits(reader, images[pick], labels[pick], paper, np.random.default_rng(args.seed))
         for side, row in counts.items():
             shares = " | ".join(f"{c / args.n:.1%}" for c in row)
             print(f"| {paper} | {side} | {shares} |", flush=True)
-    if args.lines:
-        right = numbers(reader, images, labels, args.lines, np.random.default_rng(args.seed))
-        print(f"\nwhole numbers on ruled lines ({args.lines} lines of 2-8 digits): "
-              + "; ".join(f"{side} {count / args.lines:.1%}" for side, count in right.items()))
-
+    for layout in ("ruled", "boxed") if args.lines else ():
+        right = numbers(reader, images, labels, args.lines, np.random.default_rng(args.seed), layout)
+        what = "ruled lines of 2-8 digits" if layout == "ruled" else "rows of 2-6 printed boxes (a form)"
+        print(f"\nwhole numbers, {args.lines} {what}: "
+              + "; ".join(f"{side} {count / args.lines:.1%}" for side, count in right.items()), flush=True)
 
 if __name__ == "__main__":
     main()

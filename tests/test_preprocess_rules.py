@@ -65,6 +65,15 @@ def test_a_thin_stroke_across_a_tight_crop_stays():
     assert paper_lines(mask) == []
 
 
+def test_a_thin_stroke_of_a_digit_in_a_line_of_digits_stays():
+    """Regression: in a line of digits written with different pressure, a 4's stem as tall as the line's
+    picture is half as thick as the other digits' strokes; it ends within the writing, so it stays."""
+    mask, _ = _drawn(size=(120, 300), strokes=[[(20, 20), (90, 20), (40, 100)], [(120, 20), (120, 100)]],
+                     stroke=18)
+    mask |= _drawn(size=(120, 300), strokes=[[(220, 25), (220, 95)]], stroke=6)[0]
+    assert paper_lines(mask) == []
+
+
 def test_stroke_width_of_a_bar():
     mask = np.zeros((60, 200), bool)
     mask[20:30] = True
@@ -114,3 +123,37 @@ def test_a_digit_on_squared_paper_reads_as_on_plain_paper(mnist_dir, monkeypatch
     for index, label in SQUARED.items():
         answer = reader.predict_image(pictures[index])
         assert (answer.digit, answer.status) != (label, "ok"), index
+
+
+COMBS = {1: "041", 10: "313", 13: "117"}  # synth.comb_field seeds whose box separators were read as 1s
+
+
+def test_a_number_in_a_forms_boxes_is_read_without_the_boxes(mnist_dir, monkeypatch):
+    """Regression: a form's row of printed boxes, one digit a box: the separators between the boxes were
+    read as 1s ("041" as "014111"). With the printed lines out, the number alone."""
+    from digitlab.data import synth
+    from digitlab.data.idx import read_idx
+    from digitlab.preprocess import ink
+    from digitlab.read.reader import Reader
+
+    images = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")
+    reader = Reader.load()
+    fields = {seed: synth.comb_field(list(images[3 * seed: 3 * seed + 3]), np.random.default_rng(seed))
+              for seed in COMBS}
+    for seed, number in COMBS.items():
+        assert reader.read_number(fields[seed]).text == number, seed
+    monkeypatch.setattr(ink, "remove_paper_lines", lambda mask: (mask, np.zeros_like(mask)))
+    for seed, number in COMBS.items():
+        assert len(reader.read_number(fields[seed]).text) > len(number), seed
+
+
+def test_the_inspector_shows_the_lines_taken_out():
+    from digitlab.preprocess import prepare
+    from digitlab.preprocess.inspect import stages
+
+    mask, writing = _drawn(strokes=SEVEN, lines=[((0, y), (160, y)) for y in (20, 60, 100)])
+    photo = np.where(mask, 30, 230).astype(np.uint8)
+    titles = [title for title, _ in stages(prepare(photo))]
+    assert "printed lines\ntaken out" in titles
+    assert "printed lines\ntaken out" not in [title for title, _ in stages(prepare(
+        np.where(writing, 30, 230).astype(np.uint8)))]

@@ -121,6 +121,50 @@ def photo_on_lined_paper(digit: np.ndarray, rng, squared: bool = False) -> np.nd
     return on_paper(alpha, rng, dark_ink=True, printed=ruled(alpha.shape, spacing, rng, squared))
 
 
+def photo_in_box(digit: np.ndarray, rng) -> np.ndarray:
+    """One MNIST digit written inside a printed box, as in a form's field, photographed; uint8 RGB."""
+    alpha = ink_alpha(digit, int(rng.uniform(40, 200)), rng)
+    h, w = alpha.shape
+    box_h, box_w = int(h * rng.uniform(1.15, 1.5)), int(max(w, 0.8 * h) * rng.uniform(1.15, 1.5))
+    margin = int(rng.uniform(0.05, 0.5) * box_h)  # paper photographed around the box
+    canvas = np.zeros((box_h + 2 * margin, box_w + 2 * margin), dtype=np.float32)
+    top = margin + (box_h - h) // 2 + int(rng.integers(-3, 4))
+    left = margin + (box_w - w) // 2 + int(rng.integers(-3, 4))
+    region = canvas[top: top + h, left: left + w]
+    np.maximum(region, alpha[: region.shape[0], : region.shape[1]], out=region)
+    box = Image.new("L", canvas.shape[::-1], 0)
+    ImageDraw.Draw(box).rectangle([margin, margin, margin + box_w, margin + box_h], outline=255,
+                                  width=max(1, box_h // 50))
+    printed = np.asarray(box, dtype=np.float32) / 255.0 * rng.uniform(0.6, 1.0)
+    return on_paper(canvas, rng, dark_ink=True, printed=printed)
+
+
+def comb_field(digits: list, rng) -> np.ndarray:
+    """MNIST digits written one to a box in a form's row of printed boxes, photographed; uint8 RGB."""
+    height = int(rng.uniform(30, 100))
+    box_h = int(height * rng.uniform(1.2, 1.5))
+    box_w = int(box_h * rng.uniform(0.75, 1.0))
+    margin = int(rng.uniform(0.1, 0.4) * box_h)
+    canvas = np.zeros((box_h + 2 * margin, box_w * len(digits) + 2 * margin), dtype=np.float32)
+    for index, digit in enumerate(digits):
+        alpha = ink_alpha(digit, height, rng, rotate=8.0)
+        alpha = alpha[np.ix_(alpha.max(axis=1) > 0.1, alpha.max(axis=0) > 0.1)]  # the ink's own box
+        h, w = alpha.shape
+        top = margin + (box_h - h) // 2 + int(rng.integers(-2, 3))
+        left = margin + index * box_w + (box_w - w) // 2
+        region = canvas[max(top, 0): top + h, max(left, 0): left + w]
+        np.maximum(region, alpha[: region.shape[0], : region.shape[1]], out=region)
+    boxes = Image.new("L", canvas.shape[::-1], 0)
+    draw = ImageDraw.Draw(boxes)
+    width = max(1, box_h // 40)
+    draw.rectangle([margin, margin, margin + box_w * len(digits), margin + box_h], outline=255, width=width)
+    for index in range(1, len(digits)):
+        x = margin + index * box_w
+        draw.line([(x, margin), (x, margin + box_h)], fill=255, width=width)
+    printed = np.asarray(boxes, dtype=np.float32) / 255.0 * rng.uniform(0.6, 1.0)
+    return on_paper(canvas, rng, dark_ink=True, printed=printed)
+
+
 def ruled(shape, spacing: float, rng, squared: bool = False) -> np.ndarray:
     """float (h, w) alpha of a page's printed lines, `spacing` px apart, thin (a 25th to a 60th of the
     spacing), tilted up to 2 degrees as a photo is; with `squared`, vertical lines too."""

@@ -53,6 +53,7 @@ class Ink:
     `inverted` is a guess.
     grey, flat : float32 (h, w), the working-size grey image and the strokes
     after lighting removal (kept for the inspector).
+    lines : bool (h, w), the printed lines taken out of the mask (`rules.py`).
     """
 
     ink: np.ndarray
@@ -64,6 +65,7 @@ class Ink:
     doubtful: bool
     grey: np.ndarray
     flat: np.ndarray
+    lines: np.ndarray
 
 
 def find_ink(grey: np.ndarray, dark_ink: bool | None = None, shortest: int = MIN_WORK_SIDE) -> Ink:
@@ -81,12 +83,12 @@ def find_ink(grey: np.ndarray, dark_ink: bool | None = None, shortest: int = MIN
     contrast = float(np.percentile(depth, 99.5) - np.percentile(depth, 50))
     mask, lines = remove_paper_lines(remove_specks(smooth > level))
     if lines.any():  # printed lines are a third grey between paper and ink: how cleanly the rest splits
-        lines = ndimage.binary_dilation(lines)
-        flat = np.where(lines, 0.0, flat)
-        separability = otsu_threshold(np.where(lines, 0.0, smooth))[1]
+        near = ndimage.binary_dilation(lines)
+        flat = np.where(near, 0.0, flat)
+        separability = otsu_threshold(np.where(near, 0.0, smooth))[1]
         mask = remove_specks(mask)
     ink = _stretch(flat, mask)
-    return Ink(ink, mask, scale, contrast, separability, inverted, doubtful, small, flat)
+    return Ink(ink, mask, scale, contrast, separability, inverted, doubtful, small, flat, lines)
 
 
 def work_size(grey: np.ndarray, longest: int = WORK_SIZE, shortest: int = MIN_WORK_SIDE) -> tuple[np.ndarray, float]:

@@ -1,7 +1,7 @@
 """The preprocessing inspector: every stage of one picture, side by side.
 
 When a digit is misread, the stages show why: the wrong polarity, a shadow
-taken for ink, a second blob, a digit cut off at the border. matplotlib's
+taken for ink, ruled paper's lines, a second blob, a digit cut off at the border. matplotlib's
 object API (Figure + Agg canvas), never pyplot, so nothing global is touched.
 """
 
@@ -24,8 +24,10 @@ def stages(prepared: Prepared) -> list[tuple[str, np.ndarray]]:
     out = [("decoded (grey)", prepared.grey),
            (_working_size(ink.scale), ink.grey),
            (f"lighting removed\n({polarity})", ink.flat),
-           (f"Otsu threshold\n(separability {ink.separability:.2f})", ink.mask),
-           ("ink kept", ink.ink)]
+           (f"Otsu threshold\n(separability {ink.separability:.2f})", ink.mask | ink.lines)]
+    if ink.lines.any():
+        out.append(("printed lines\ntaken out", ink.mask))
+    out.append(("ink kept", ink.ink))
     shape = prepared.input.shape
     out.append((f"model input {shape[0]}x{shape[1]}", prepared.input))
     return out

@@ -1,10 +1,9 @@
-"""The printed lines of ruled and squared paper, found in an ink mask and taken out.
+"""The printed lines of ruled and squared paper and of forms' boxes, found in an ink mask and taken out.
 
-People write digits in exercise books, on forms and on graph paper. The
-threshold keeps the printed lines with the ink, a line across the picture
-makes the crop the whole picture, and the digit arrives small in a frame of
-bars: MNIST digits photographed on ruled paper read right and "ok" 80% of the
-time, on plain paper 98% (`benchmarks/paper_lines.py`).
+People write digits in exercise books, on graph paper and in the boxes of
+forms. The threshold keeps the printed lines with the ink; a line across the
+picture makes the crop the whole picture, and the digit arrives small in a
+frame of bars, or a box's sides are read as 1s (`benchmarks/paper_lines.py`).
 
 A printed line is straight and crosses the picture. Along the rows (and
 along the columns, by transposing),
@@ -14,11 +13,11 @@ along the columns, by transposing),
 is the length of ink on the straight line of tilt theta through row r. The
 paper's lines are parallel, so one tilt serves them all: the one whose
 coverage peaks highest. Rows covered over `MIN_SPAN` of the width make a
-band. A band is a printed line when it is thin beside the strokes and
-reaches past the writing on both sides; a digit cropped to its box has
-strokes across it too, but they are as thick as the rest and end where the
-writing does. Where a stroke crosses a line, the ink on both sides of the
-band joins up again.
+band. A band is a printed line when it is thin beside the strokes and runs
+on past the writing at both ends. A digit's own long strokes (a 1, a 4's
+stem, a 7's bar in a digit cropped to its box) end within the writing.
+Where a stroke crosses a line, the ink on both sides of the band joins up
+again.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ EDGE_SPAN = 0.25  # ...and the rows along its blurred edges at least this share,
 BLUR_ROWS = 2  # ...this many on each side at most
 MAX_TILT = np.radians(5.0)  # a page photographed this far from square
 THIN = 0.5  # a printed line is at most this share of the strokes' width...
-OVERHANG = 0.05  # ...and reaches past the writing on both sides by this share of the picture
+OVERHANG = 0.05  # ...and, in a picture cropped to the writing, runs past it by this share of its length
 
 
 @dataclass(frozen=True)
@@ -48,11 +47,12 @@ class Band:
     def transposed(self) -> Band:
         return Band(self.pixels.T, self.thickness, self.rows, not self.horizontal)
 
-    def overhang(self, body: np.ndarray) -> int:
-        """How far the line reaches past `body` (bool (h, w)) along its length, on its shorter side, in px."""
+    def overhang(self, writing: np.ndarray) -> float:
+        """How far the line runs past `writing` (bool (h, w)) along its length, at its shorter end, as a
+        share of the picture's side along the line (negative when it ends within the writing)."""
         axis = 0 if self.horizontal else 1  # collapse the rows of a horizontal line: keep its columns
-        line, writing = np.flatnonzero(self.pixels.any(axis)), np.flatnonzero(body.any(axis))
-        return int(min(writing[0] - line[0], line[-1] - writing[-1]))
+        line, writing = np.flatnonzero(self.pixels.any(axis)), np.flatnonzero(writing.any(axis))
+        return min(writing[0] - line[0], line[-1] - writing[-1]) / self.pixels.shape[1 - axis]
 
 
 def remove_paper_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,16 +70,30 @@ def remove_paper_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def paper_lines(mask: np.ndarray) -> list[Band]:
-    """The straight lines across the picture, horizontal or vertical, that are thin beside its strokes."""
+    """The straight lines across the picture, horizontal or vertical, thin beside its strokes and running on
+    past its writing."""
     bands = _bands_along_rows(mask) + [band.transposed() for band in _bands_along_rows(mask.T)]
     if not bands:
         return []
     rest = mask & ~np.logical_or.reduce([band.pixels for band in bands])
     if not rest.any():  # nothing but the bands: they are the digit (a "1" filling its frame)
         return []
-    width, body = stroke_width(rest), _largest_blob(rest)
-    least = OVERHANG * max(mask.shape)
-    return [band for band in bands if band.thickness <= max(1.0, THIN * width) and band.overhang(body) >= least]
+    width, writing = stroke_width(rest), _large_blobs(rest)
+    # a line runs on past the writing at both ends, a long way when the picture is cropped to the writing
+    least = OVERHANG if cropped_to_writing(rest) else 1e-9
+    return [band for band in bands if band.thickness <= max(1.0, THIN * width) and band.overhang(writing) >= least]
+
+
+def cropped_to_writing(writing: np.ndarray) -> bool:
+    """Does the writing touch three or four sides of the picture, as in a digit cropped to its box?
+
+    Then there is no paper around it for a printed line to cross, and a stroke
+    that spans the picture (a 5's top bar, a 4's cross bar in Semeion's 16x16
+    digits, as thin as the pen) is the digit's, unless it reaches well past
+    the writing on both sides.
+    """
+    sides = [writing[0].any(), writing[-1].any(), writing[:, 0].any(), writing[:, -1].any()]
+    return sum(sides) >= 3
 
 
 def _bands_along_rows(mask: np.ndarray) -> list[Band]:
@@ -120,9 +134,12 @@ def _widen(cover: np.ndarray, low: int, high: int, least: float) -> tuple[int, i
     return low - 1, high + 1
 
 
-def _largest_blob(mask: np.ndarray) -> np.ndarray:
+def _large_blobs(mask: np.ndarray, share: float = 0.1) -> np.ndarray:
+    """The blobs of `mask` at least `share` of the largest: the digits, not the scraps of line left over."""
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
-    return labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    return (sizes >= share * sizes.max())[labels]
 
 
 def _vertical_runs(mask: np.ndarray) -> np.ndarray:
