@@ -21,6 +21,7 @@ from digitlab.preprocess.ink import (
     find_ink,
     ink_is_dark,
     ink_side,
+    lighting_window,
     polarity_doubtful,
     work_size,
 )
@@ -93,11 +94,11 @@ def test_reader_keeps_the_side_that_looks_like_a_digit():
 MARKER_DIGITS = {3591: 5, 7762: 2, 5282: 2}  # MNIST test digits the paper's halo made "8"s
 
 
-def _written_with_a_marker(image) -> np.ndarray:
-    """A 28x28 MNIST digit photographed at 280x280 as if written with a marker: strokes about 2 px
+def _written_with_a_marker(image, grow: int = 10) -> np.ndarray:
+    """A 28x28 MNIST digit photographed at 280x280 as if written with a marker: strokes `grow` / 5 px
     wider at MNIST's scale, dark on light paper."""
     strokes = np.asarray(Image.fromarray(image).resize((280, 280), Image.Resampling.BILINEAR)) > 100
-    return np.where(ndimage.binary_dilation(strokes, iterations=10), 30, 235).astype(np.uint8)
+    return np.where(ndimage.binary_dilation(strokes, iterations=grow), 30, 235).astype(np.uint8)
 
 
 def test_a_marker_digit_surrounded_by_paper_is_not_in_doubt(mnist_dir):
@@ -116,6 +117,36 @@ def test_a_marker_digit_surrounded_by_paper_is_not_in_doubt(mnist_dir):
         for picture, dark in ((photo, True), (255 - photo, False)):
             assert ink_side(load_grey(picture)) == (dark, False)
             assert reader.predict_image(picture).digit == label, index
+
+
+FAT_MARKER_DIGITS = {37: 1, 39: 1, 46: 1, 51: 3}  # MNIST test digits a quarter-side lighting window hollowed
+
+
+def test_a_marker_stroke_wider_than_a_quarter_of_the_picture_stays_solid(mnist_dir, monkeypatch):
+    """Regression: strokes 4 px wider at MNIST's scale are 66 px at 280 px, as wide as a lighting window
+    of a quarter of the picture; their middles were taken for paper and a 1 became a ring, read as 0."""
+    from digitlab.data.idx import read_idx
+    from digitlab.preprocess import ink
+    from digitlab.read.reader import Reader
+
+    images = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz")
+    reader = Reader.load()
+    photos = {index: _written_with_a_marker(images[index], grow=20) for index in FAT_MARKER_DIGITS}
+    for index, label in FAT_MARKER_DIGITS.items():
+        assert reader.predict_image(photos[index]).digit == label, index
+    monkeypatch.setattr(ink, "lighting_window", lambda grey: max(3, min(grey.shape) // 4))
+    for index, label in FAT_MARKER_DIGITS.items():
+        assert reader.predict_image(photos[index]).digit != label, index
+
+
+def test_the_lighting_window_spans_wide_strokes_with_paper_all_round():
+    paper = np.ones((280, 280), np.float32)
+    paper[40:240, 110:170] = 0.1  # a bar 60 px wide, paper all round
+    assert lighting_window(paper) > 2 * 60  # wider than the stroke, twice over
+    assert lighting_window(paper[40:240, 100:180]) == 20  # cropped to the ink's height: a quarter of 80 px
+    thin = np.ones((280, 280), np.float32)
+    thin[40:240, 136:144] = 0.1  # a pen's stroke: the quarter is wider
+    assert lighting_window(thin) == 70
 
 
 def test_an_edge_that_is_part_ink_leaves_the_side_in_doubt():

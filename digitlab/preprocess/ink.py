@@ -30,13 +30,15 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digitlab.preprocess.rules import remove_paper_lines
+from digitlab.preprocess.rules import remove_paper_lines, stroke_width
 
 WORK_SIZE = 512  # longest side we process at
 MIN_WORK_SIDE = 64  # ...and the shortest, where the longest allows (see `work_size`)
 DOUBTFUL_SHARE = 0.3  # a lesser side (dark or light) this big may be the paper: see `polarity_doubtful`
 CLEAN_SPLIT = 0.8  # ...when the picture splits this cleanly (Otsu's separability) into the two sides
 EDGE_SHARE = 0.9  # ...unless this much of the picture's edge is one side: the paper around the digit
+STROKE_WINDOW = 2.5  # the lighting window spans at least this many stroke widths...
+SURROUNDED = 0.05  # ...when at most this share of the picture's edge is ink (paper all round)
 
 
 @dataclass(frozen=True)
@@ -183,12 +185,11 @@ def flatten_lighting(grey: np.ndarray, dark_ink: bool) -> tuple[np.ndarray, np.n
     as wide as the window below, that halves it, and white-on-black copies of
     semeion-dev read 83.4% against 95.6% for the same digits dark on light.)
     The paper is estimated by a morphological closing with a window wider
-    than any stroke: a quarter of the shorter side is, for any digit that
-    fits in the picture.
+    than any stroke (`lighting_window`).
     """
     if not dark_ink:
         grey = 1.0 - grey
-    size = max(3, min(grey.shape) // 4)
+    size = lighting_window(grey)
     step = max(1, size // 8)  # work on a subsampled copy: same result, 64x fewer operations
     coarse = grey[::step, ::step]
     window = max(3, size // step)
@@ -196,6 +197,29 @@ def flatten_lighting(grey: np.ndarray, dark_ink: bool) -> tuple[np.ndarray, np.n
     paper = ndimage.zoom(paper, (grey.shape[0] / coarse.shape[0], grey.shape[1] / coarse.shape[1]),
                          order=1, grid_mode=True, mode="nearest")[: grey.shape[0], : grey.shape[1]]
     return np.clip(1.0 - grey / np.maximum(paper, 1e-3), 0.0, 1.0), paper
+
+
+def lighting_window(grey: np.ndarray) -> int:
+    """The side in px of `flatten_lighting`'s window, for float32 (h, w) dark ink on light paper.
+
+    A quarter of the shorter side is wider than the strokes of a digit
+    written with a pen. A marker's strokes can be wider (MNIST digits with
+    strokes 4 px wider, photographed: a third of the picture is ink), and a
+    window narrower than a stroke takes its middle for paper and hollows it:
+    a 1 became a ring read as 0. So when paper surrounds the writing, the
+    window is also at least `STROKE_WINDOW` stroke widths. A picture cropped
+    to its digit (the dev sets' scans, enlarged 8x8 `digits`) has no paper
+    around to measure, and keeps the quarter.
+    """
+    quarter = max(3, min(grey.shape) // 4)
+    step = max(1, min(grey.shape) // 128)  # strokes thinner than this are far below a quarter anyway
+    small = grey[::step, ::step]
+    level, _ = otsu_threshold(small)
+    ink = small < level
+    edge = np.concatenate([ink[0], ink[-1], ink[1:-1, 0], ink[1:-1, -1]])
+    if not ink.any() or edge.mean() > SURROUNDED:
+        return quarter
+    return max(quarter, int(np.ceil(STROKE_WINDOW * step * stroke_width(ink))))
 
 
 def otsu_threshold(values: np.ndarray, bins: int = 256) -> tuple[float, float]:
