@@ -19,7 +19,8 @@ The stages, each a small function so the inspector can show every one:
    between-class variance; its separability (how much of the variance that
    split explains) tells a real stroke (~0.9) from noise (~0.64 for Gaussian).
 5. `remove_paper_lines` (rules.py): the printed lines of ruled or squared
-   paper pass the threshold with the ink; they are taken out of the mask.
+   paper and of forms' boxes pass the threshold with the ink; they are
+   taken out of the mask.
 """
 
 from __future__ import annotations
@@ -165,13 +166,17 @@ def edge_is_dark(grey: np.ndarray) -> bool | None:
     semeion-dev's doubtful pictures, so those are still tried both ways.
     """
     level, _ = otsu_threshold(grey)
-    edge = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]]) < level
-    dark = float(edge.mean())
+    dark = float((outer_ring(grey) < level).mean())
     if dark >= EDGE_SHARE:
         return True
     if dark <= 1.0 - EDGE_SHARE:
         return False
     return None
+
+
+def outer_ring(image: np.ndarray) -> np.ndarray:
+    """(2h + 2w - 4,) the picture's outermost pixels, each once."""
+    return np.concatenate([image[0], image[-1], image[1:-1, 0], image[1:-1, -1]])
 
 
 def flatten_lighting(grey: np.ndarray, dark_ink: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -216,8 +221,7 @@ def lighting_window(grey: np.ndarray) -> int:
     small = grey[::step, ::step]
     level, _ = otsu_threshold(small)
     ink = small < level
-    edge = np.concatenate([ink[0], ink[-1], ink[1:-1, 0], ink[1:-1, -1]])
-    if not ink.any() or edge.mean() > SURROUNDED:
+    if not ink.any() or outer_ring(ink).mean() > SURROUNDED:
         return quarter
     return max(quarter, int(np.ceil(STROKE_WINDOW * step * stroke_width(ink))))
 
