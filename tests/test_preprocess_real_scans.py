@@ -149,6 +149,26 @@ def test_the_lighting_window_spans_wide_strokes_with_paper_all_round():
     assert lighting_window(thin) == 70
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), side=st.integers(8, 400), stroke=st.floats(0.02, 0.3),
+       margin=st.floats(0.0, 0.3))
+def test_the_lighting_window_is_never_narrower_than_a_quarter_nor_the_strokes(seed, side, stroke, margin):
+    """A pen stroke across a picture, with or without paper round it: the window is at least a quarter of
+    the shorter side, and with paper all round at least twice the stroke."""
+    rng = np.random.default_rng(seed)
+    canvas = Image.new("L", (side, side), 255)
+    inner = side * margin, side * (1 - margin)
+    ImageDraw.Draw(canvas).line([tuple(rng.uniform(*inner, 2)), tuple(rng.uniform(*inner, 2))], fill=0,
+                                width=max(1, round(stroke * side)))
+    grey = np.asarray(canvas, np.float32) / 255
+    window = lighting_window(grey)
+    assert window >= max(3, side // 4)
+    ink = grey < 0.5
+    if ink.any() and not (ink[0].any() or ink[-1].any() or ink[:, 0].any() or ink[:, -1].any()) \
+            and min(np.ptp(np.nonzero(ink)[0]), np.ptp(np.nonzero(ink)[1])) > 4 * stroke * side:
+        assert window >= 2 * stroke * side - 4  # a long stroke, paper all round: wider than it, twice
+
+
 def test_an_edge_that_is_part_ink_leaves_the_side_in_doubt():
     """A digit cropped to its box touches the edge (2-59% of it in the dev sets' doubtful pictures)."""
     grey = load_grey(_scan(_thicker_zero))
