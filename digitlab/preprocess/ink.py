@@ -2,6 +2,8 @@
 
 The stages, each a small function so the inspector can show every one:
 
+0. `remove_impulses` (impulses.py): salt and pepper (lone pixels flipped
+   to black or white) is mended by a switching median before anything else.
 1. `work_size`: photos are big; 512 px on the longer side is plenty to find
    digits that end up 20 px tall, and keeps every later stage fast. Dataset
    scans are small: they are enlarged to 64 px on the shorter side.
@@ -15,9 +17,11 @@ The stages, each a small function so the inspector can show every one:
    removes the strokes and leaves the paper's uneven lighting, which we
    divide out (a shadow across the page would otherwise look like ink);
    light ink is the same picture inverted.
-4. `otsu_threshold`: the split between paper and ink that maximises the
-   between-class variance; its separability (how much of the variance that
-   split explains) tells a real stroke (~0.9) from noise (~0.64 for Gaussian).
+4. `otsu_threshold` (otsu.py): the split between paper and ink that
+   maximises the between-class variance; its separability (how much of the
+   variance that split explains) tells a real stroke (~0.9) from noise (~0.64
+   for Gaussian), and `ink_apart` tells ink from a lighter grey between
+   (printed lines) when a third level lowers it.
 5. `remove_paper_lines` (rules.py): the printed lines of ruled or squared
    paper and of forms' boxes pass the threshold with the ink; they are
    taken out of the mask.
@@ -31,6 +35,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from digitlab.preprocess.impulses import remove_impulses
+from digitlab.preprocess.otsu import ink_apart, otsu_threshold
 from digitlab.preprocess.rules import remove_paper_lines, stroke_width
 
 WORK_SIZE = 512  # longest side we process at
@@ -51,6 +57,8 @@ class Ink:
     scale : float, original pixels per working pixel (below 1 for an enlarged picture).
     contrast : float, ink minus paper in the original grey scale, 0..1.
     separability : float, Otsu's between-class / total variance, 0..1.
+    apart : float, how cleanly the ink splits from a lighter grey between it
+    and the paper (`ink_apart`), 0..1.
     inverted : bool, True when the picture had dark ink on light paper.
     doubtful : bool, the picture is near half dark (`polarity_doubtful`), so
     `inverted` is a guess.
@@ -64,6 +72,7 @@ class Ink:
     scale: float
     contrast: float
     separability: float
+    apart: float
     inverted: bool
     doubtful: bool
     grey: np.ndarray
@@ -74,12 +83,14 @@ class Ink:
 def find_ink(grey: np.ndarray, dark_ink: bool | None = None, shortest: int = MIN_WORK_SIDE) -> Ink:
     """float32 (H, W) grey in [0, 1] -> `Ink`; `dark_ink` overrules `ink_side` when given, and a
     picture is enlarged to at least `shortest` px (`work_size`)."""
-    small, scale = work_size(grey, shortest=shortest)
+    small, scale = work_size(remove_impulses(grey), shortest=shortest)
     guess, doubtful = ink_side(small)
     inverted = guess if dark_ink is None else bool(dark_ink)
     flat, paper = flatten_lighting(small, inverted)
     smooth = ndimage.gaussian_filter(flat, sigma=_noise_sigma(flat.shape))
     level, separability = otsu_threshold(smooth)
+    if scale < 1:  # an enlarged scan's noise comes in blocks of 1/scale px: averaged over one, strokes stand out
+        separability = max(separability, otsu_threshold(ndimage.gaussian_filter(flat, 0.5 / scale))[1])
     # in the picture's own grey levels: the strokes are relative to the paper's brightness, and a
     # blank page taken the wrong way round has a dark "paper" that would blow its noise up into strokes
     depth = smooth * paper
@@ -91,7 +102,7 @@ def find_ink(grey: np.ndarray, dark_ink: bool | None = None, shortest: int = MIN
         separability = otsu_threshold(np.where(near, 0.0, smooth))[1]
         mask = remove_specks(mask)
     ink = _stretch(flat, mask)
-    return Ink(ink, mask, scale, contrast, separability, inverted, doubtful, small, flat, lines)
+    return Ink(ink, mask, scale, contrast, separability, ink_apart(smooth), inverted, doubtful, small, flat, lines)
 
 
 def work_size(grey: np.ndarray, longest: int = WORK_SIZE, shortest: int = MIN_WORK_SIDE) -> tuple[np.ndarray, float]:
@@ -224,25 +235,6 @@ def lighting_window(grey: np.ndarray) -> int:
     if not ink.any() or outer_ring(ink).mean() > SURROUNDED:
         return quarter
     return max(quarter, int(np.ceil(STROKE_WINDOW * step * stroke_width(ink))))
-
-
-def otsu_threshold(values: np.ndarray, bins: int = 256) -> tuple[float, float]:
-    """Otsu's threshold of `values` and its separability in [0, 1]."""
-    low, high = float(values.min()), float(values.max())
-    if high - low < 1e-6:
-        return high, 0.0
-    counts, edges = np.histogram(values, bins=bins, range=(low, high))
-    centres = (edges[:-1] + edges[1:]) / 2
-    p = counts / counts.sum()
-    w0 = np.cumsum(p)  # weight of the class below each cut
-    mu0 = np.cumsum(p * centres)
-    mu = mu0[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = (mu * w0 - mu0) ** 2 / (w0 * (1 - w0))
-    between = np.nan_to_num(between[:-1])
-    cut = int(np.argmax(between))
-    total = float(np.sum(p * (centres - mu) ** 2))
-    return float(edges[cut + 1]), float(between[cut] / total) if total > 0 else 0.0
 
 
 def remove_specks(mask: np.ndarray) -> np.ndarray:

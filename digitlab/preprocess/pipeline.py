@@ -20,7 +20,8 @@ from digitlab.preprocess.ink import Ink, find_ink
 
 MIN_CONTRAST = 0.08  # ink vs paper on a 0-1 scale: below this the page is blank
 LOW_CONTRAST = 0.2  # worth a warning
-MIN_SEPARABILITY = 0.7  # Otsu's explained variance; Gaussian noise gives ~0.64
+MIN_SEPARABILITY = 0.7  # Otsu's explained variance; Gaussian noise gives ~0.64...
+MIN_APART = 0.8  # ...unless the ink splits this cleanly from a lighter grey between (`ink.ink_apart`)
 MAX_INK_SHARE = 0.4  # ink is the minority of a picture of a digit...
 MAX_SOLID_SHARE = 0.6  # ...unless it is cropped to a thick digit: then solid strokes may cover this much
 MIN_SOLID_SEPARABILITY = 0.8  # solid strokes split cleanly from paper (see `solid_strokes`)
@@ -79,7 +80,7 @@ def no_digit_reason(ink: Ink, single: bool = False) -> str | None:
         return "no ink found (blank or nearly blank image)"
     if ink.mask.mean() > (MAX_SOLID_SHARE if solid_strokes(ink) else MAX_INK_SHARE):
         return "no digit: ink covers most of the image (noise or texture?)"
-    if ink.separability < MIN_SEPARABILITY:
+    if ink.separability < MIN_SEPARABILITY and ink.apart < MIN_APART:
         return "no digit: no clear strokes (looks like noise)"
     rows, cols = np.nonzero(ink.mask)
     extent = max(np.ptp(rows) + 1, np.ptp(cols) + 1) / max(ink.mask.shape)
