@@ -109,6 +109,19 @@ def photo(digit: np.ndarray, rng) -> np.ndarray:
     return on_paper(place(ink_alpha(digit, height, rng), rng), rng)
 
 
+def on_desk(picture: np.ndarray, rng) -> np.ndarray:
+    """A photo of a note lying on a desk: `picture` (uint8 RGB, the sheet) framed by a darker, grainy
+    surface showing 0-30% of the sheet's height or width on each side; uint8 RGB."""
+    height, width = picture.shape[:2]
+    top, bottom = (rng.uniform(0, 0.3, 2) * height).astype(int)
+    left, right = (rng.uniform(0, 0.3, 2) * width).astype(int)
+    desk = np.empty((height + top + bottom, width + left + right, 3))
+    desk[:] = rng.uniform(20, 110, 3)  # a colour darker than paper
+    desk += rng.normal(0, 6, desk.shape)
+    desk[top: top + height, left: left + width] = picture
+    return np.clip(desk, 0, 255).astype(np.uint8)
+
+
 def photo_on_lined_paper(digit: np.ndarray, rng, squared: bool = False) -> np.ndarray:
     """One MNIST digit written on ruled (or squared) paper, photographed; uint8 RGB.
 

@@ -21,7 +21,7 @@ def stages(prepared: Prepared) -> list[tuple[str, np.ndarray]]:
     polarity = "dark ink: inverted" if ink.inverted else "light ink: kept"
     if ink.doubtful:  # near half ink: the reader keeps whichever side looks more like a digit
         polarity += ", doubtful"
-    out = [("decoded (grey)", prepared.grey),
+    out = [("decoded (grey)" if prepared.page is None else "decoded (grey),\nthe sheet found", prepared.grey),
            (_working_size(ink.scale), ink.grey),
            (f"lighting removed\n({polarity})", ink.flat),
            (f"Otsu threshold\n(separability {ink.separability:.2f})", ink.mask | ink.lines)]
@@ -49,9 +49,10 @@ def draw_stages(prepared: Prepared, path, title: str = "") -> Path:
         axes.set_title(name, fontsize=9)
         axes.set_xticks([])
         axes.set_yticks([])
-        if inverted_grey and prepared.box is not None and i == 0:
-            x0, y0, x1, y1 = prepared.box
-            axes.add_patch(_rectangle(x0, y0, x1, y1))
+        if inverted_grey and i == 0:
+            for box, colour in ((prepared.page, "blue"), (prepared.box, "red")):
+                if box is not None:
+                    axes.add_patch(_rectangle(*box, colour))
     if title or prepared.warnings:
         figure.suptitle("\n".join(filter(None, [title, "; ".join(prepared.warnings)])), fontsize=9)
     figure.tight_layout(rect=(0, 0, 1, 0.85))
@@ -61,10 +62,10 @@ def draw_stages(prepared: Prepared, path, title: str = "") -> Path:
     return path
 
 
-def _rectangle(x0, y0, x1, y1):
+def _rectangle(x0, y0, x1, y1, colour):
     from matplotlib.patches import Rectangle
 
-    return Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor="red", linewidth=1)
+    return Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor=colour, linewidth=1)
 
 
 def _working_size(scale: float) -> str:

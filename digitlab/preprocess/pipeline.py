@@ -17,6 +17,7 @@ from scipy import ndimage
 from digitlab.data.decode import MAX_PIXELS, load_grey
 from digitlab.preprocess.frame import frame_digit
 from digitlab.preprocess.ink import Ink, find_ink
+from digitlab.preprocess.page import find_page
 
 MIN_CONTRAST = 0.08  # ink vs paper on a 0-1 scale: below this the page is blank
 LOW_CONTRAST = 0.2  # worth a warning
@@ -42,6 +43,8 @@ class Prepared:
     box : (x0, y0, x1, y1) of the ink in the original picture's pixels, or None.
     ink : the `Ink` stage (for the inspector and the segmenter).
     grey : float32 (H, W), the decoded picture.
+    page : (x0, y0, x1, y1) of the sheet the ink was looked for on (`find_page`), or None for the
+        whole picture.
     """
 
     input: np.ndarray
@@ -50,6 +53,7 @@ class Prepared:
     box: tuple | None = None
     ink: Ink | None = None
     grey: np.ndarray | None = None
+    page: tuple | None = None
 
 
 def prepare(image, shape=(28, 28), deskew: bool = False, max_pixels: int = MAX_PIXELS,
@@ -60,14 +64,17 @@ def prepare(image, shape=(28, 28), deskew: bool = False, max_pixels: int = MAX_P
     Raises `DigitlabError` for anything that is not a readable picture.
     """
     grey = load_grey(image, max_pixels=max_pixels)
-    ink = find_ink(grey, dark_ink)
+    page = find_page(grey)  # a photo of a sheet on a desk: the ink is looked for on the sheet
+    left, top, right, bottom = page or (0, 0, grey.shape[1], grey.shape[0])
+    ink = find_ink(grey[top:bottom, left:right], dark_ink)
     reason = no_digit_reason(ink, single=True)
     if reason:
-        return Prepared(np.zeros(shape, np.uint8), False, [reason], None, ink, grey)
-    warnings = describe(ink, grey.shape)
+        return Prepared(np.zeros(shape, np.uint8), False, [reason], None, ink, grey, page)
+    warnings = describe(ink, (bottom - top, right - left))
     aspect = FILLED_ASPECT if fills_frame(ink.mask) else None
     pixels = frame_digit(ink.ink, ink.mask, shape, deskew=deskew, max_aspect=aspect)
-    return Prepared(pixels, True, warnings, ink_box(ink.mask, ink.scale, grey.shape), ink, grey)
+    x0, y0, x1, y1 = ink_box(ink.mask, ink.scale, (bottom - top, right - left))
+    return Prepared(pixels, True, warnings, (x0 + left, y0 + top, x1 + left, y1 + top), ink, grey, page)
 
 
 def no_digit_reason(ink: Ink, single: bool = False) -> str | None:
