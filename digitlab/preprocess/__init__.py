@@ -1,6 +1,7 @@
 """Any picture of handwriting -> the input a digit model was trained on.
 
-    decode (Pillow, pixel cap, EXIF) -> grey -> salt and pepper mended -> polarity -> lighting removed
+    decode (Pillow, pixel cap, EXIF) -> grey -> the sheet (a photo showing the desk) -> salt and
+    pepper mended -> polarity -> lighting removed
     -> Otsu threshold -> ruled paper's lines out -> crop to the ink
     -> scale into 20 px -> 28x28 centred on the centre of mass
     (or 8x8 for `digits` models) -> optional deskew

@@ -102,7 +102,9 @@ def find_ink(grey: np.ndarray, dark_ink: bool | None = None, shortest: int = MIN
         separability = otsu_threshold(np.where(near, 0.0, smooth))[1]
         mask = remove_specks(mask)
     ink = _stretch(flat, mask)
-    return Ink(ink, mask, scale, contrast, separability, ink_apart(smooth), inverted, doubtful, small, flat, lines)
+    step = max(1, max(smooth.shape) // 128)  # a photo's grey levels from a subsample: 16x faster at 512 px
+    apart = ink_apart(smooth[::step, ::step])
+    return Ink(ink, mask, scale, contrast, separability, apart, inverted, doubtful, small, flat, lines)
 
 
 def work_size(grey: np.ndarray, longest: int = WORK_SIZE, shortest: int = MIN_WORK_SIDE) -> tuple[np.ndarray, float]:
