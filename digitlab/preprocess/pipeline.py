@@ -22,7 +22,7 @@ from digitlab.preprocess.page import find_page
 MIN_CONTRAST = 0.08  # ink vs paper on a 0-1 scale: below this the page is blank
 LOW_CONTRAST = 0.2  # worth a warning
 MIN_SEPARABILITY = 0.7  # Otsu's explained variance; Gaussian noise gives ~0.64...
-MIN_APART = 0.8  # ...unless the ink splits this cleanly from a lighter grey between (`ink.ink_apart`)
+MIN_APART = 0.8  # ...unless the ink splits this cleanly from a lighter grey between (`otsu.ink_apart`)
 MAX_INK_SHARE = 0.4  # ink is the minority of a picture of a digit...
 MAX_SOLID_SHARE = 0.6  # ...unless it is cropped to a thick digit: then solid strokes may cover this much
 MIN_SOLID_SEPARABILITY = 0.8  # solid strokes split cleanly from paper (see `solid_strokes`)
