@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from digitlab.preprocess.ink import outer_ring
 from digitlab.preprocess.otsu import otsu_threshold
 
 MIN_SIDE = 48  # px: smaller pictures are scans or crops (MNIST, 16x16 USPS), with no desk around
@@ -70,8 +71,7 @@ def _is_a_sheet(sheet: np.ndarray, light: np.ndarray) -> bool:
     if not MIN_SHARE <= sheet.mean() <= MAX_SHARE:
         return False
     surround = ~sheet
-    edge = np.concatenate([surround[0], surround[-1], surround[:, 0], surround[:, -1]])
-    if light[surround].mean() > MIXED or edge.mean() < EDGE:
+    if light[surround].mean() > MIXED or outer_ring(surround).mean() < EDGE:
         return False
     if (~light[sheet]).mean() > MAX_WRITING:
         return False
