@@ -29,7 +29,8 @@ def stages(prepared: Prepared) -> list[tuple[str, np.ndarray]]:
         out.append(("printed lines\ntaken out", ink.mask))
     out.append(("ink kept", ink.ink))
     shape = prepared.input.shape
-    out.append((f"model input {shape[0]}x{shape[1]}", prepared.input))
+    source = "\n(the picture as given)" if prepared.as_given else ""
+    out.append((f"model input {shape[0]}x{shape[1]}{source}", prepared.input))
     return out
 
 

@@ -45,6 +45,8 @@ class Prepared:
     grey : float32 (H, W), the decoded picture.
     page : (x0, y0, x1, y1) of the sheet the ink was looked for on (`find_page`), or None for the
         whole picture.
+    as_given : True when `input` is the picture itself, already the model's size (the reader's
+        choice, `Reader.prepare`), not the ink found in it.
     """
 
     input: np.ndarray
@@ -54,6 +56,7 @@ class Prepared:
     ink: Ink | None = None
     grey: np.ndarray | None = None
     page: tuple | None = None
+    as_given: bool = False
 
 
 def prepare(image, shape=(28, 28), deskew: bool = False, max_pixels: int = MAX_PIXELS,

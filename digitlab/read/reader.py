@@ -14,7 +14,7 @@ model's digit score (digit-likeness joined with its own probability; see
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -123,10 +123,36 @@ class Reader:
         input that looks more like a digit to this reader is kept.
         """
         prepared = prepare(image, self.shape, deskew=self.deskew)
-        if prepared.ink is None or not prepared.ink.doubtful:
-            return prepared
-        flipped = prepare(prepared.grey, self.shape, deskew=self.deskew, dark_ink=not prepared.ink.inverted)
-        return self._more_digit_like(prepared, flipped)
+        if prepared.ink is not None and prepared.ink.doubtful:
+            flipped = prepare(prepared.grey, self.shape, deskew=self.deskew, dark_ink=not prepared.ink.inverted)
+            prepared = self._more_digit_like(prepared, flipped)
+        if prepared.grey is not None and prepared.grey.shape == self.shape and self._has_digit_score:
+            return self._or_as_given(prepared)
+        return prepared
+
+    @property
+    def _has_digit_score(self) -> bool:
+        """Whether `digit_scores` is the fitted digit score (digit-likeness and the model's own
+        probability), not the bare top probability, which a weak model gives a negative as readily."""
+        return self.check_digitness and self.calibration.reject_below is not None
+
+    def _or_as_given(self, prepared):
+        """`prepared`, or the picture itself when it is already this model's input and reads better.
+
+        A picture at the model's own size (a dataset's digit saved as a file: MNIST-C, a Kaggle
+        row) was made for the model; preprocessing can only lose what it got right, and damage
+        misleads it: columns of inverted paper were taken for the page, a line drawn across
+        for a stroke. The picture as given is kept when it looks more like a digit. Where
+        preprocessing found no digit at all, it must be read confidently to overrule that,
+        so noise at 28x28 stays "no digit". Only with a fitted digit score to judge.
+        """
+        height, width = self.shape
+        as_given = replace(prepared, input=np.round(prepared.grey * 255).astype(np.uint8), has_digit=True,
+                           warnings=prepared.warnings if prepared.has_digit else [], box=(0, 0, width, height),
+                           as_given=True)
+        if prepared.has_digit:
+            return self._more_digit_like(prepared, as_given)
+        return as_given if self.predict_inputs([as_given.input])[0].status == "ok" else prepared
 
     def _more_digit_like(self, *candidates):
         """The candidate `Prepared` whose input has the higher digit score (one with a digit beats none)."""
