@@ -13,6 +13,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from digitlab.preprocess.stroke import grow_thin_strokes
+
 MNIST_BOX = 20 / 28  # the share of the frame the digit's longer side fills
 
 
@@ -37,10 +39,14 @@ def frame_digit(ink: np.ndarray, mask: np.ndarray, shape=(28, 28), deskew: bool 
     if not mask.any():
         return np.zeros(shape, dtype=np.uint8)
     rows, cols = np.nonzero(mask)
-    crop = ink[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+    crop = ink[box]
+    small = max(height, width) <= 16
+    if not small:
+        crop = grow_thin_strokes(crop, mask[box], mnist_box(shape))
     if max_aspect is not None:
         crop = narrow(crop, max_aspect)
-    if max(height, width) <= 16:
+    if small:
         out = _fill_and_pool(crop, shape)
     else:
         out = _mnist_style(crop, shape)
@@ -49,9 +55,13 @@ def frame_digit(ink: np.ndarray, mask: np.ndarray, shape=(28, 28), deskew: bool 
     return np.round(np.clip(out, 0.0, 1.0) * 255).astype(np.uint8)
 
 
+def mnist_box(shape) -> int:
+    """The side in pixels of the box the digit's longer side fills (20 for 28x28)."""
+    return max(1, round(min(shape) * MNIST_BOX))
+
+
 def _mnist_style(crop: np.ndarray, shape) -> np.ndarray:
-    box = max(1, round(min(shape) * MNIST_BOX))
-    return centre_on_mass(resize_longer_side(crop, box), shape)
+    return centre_on_mass(resize_longer_side(crop, mnist_box(shape)), shape)
 
 
 def _fill_and_pool(crop: np.ndarray, shape, pool: int = 4, margin: int = 2) -> np.ndarray:
