@@ -24,14 +24,16 @@ def middle_lines(strokes: np.ndarray) -> np.ndarray:
     return strokes & ridge & (distance >= 2)
 
 
+def round_pen(width: float) -> np.ndarray:
+    """bool (k, k), k odd: the pixels a round pen `width` px wide covers around its centre (one, at least)."""
+    radius = max(width / 2, 0.5)
+    offsets = np.arange(-int(radius), int(radius) + 1)
+    return offsets[:, None] ** 2 + offsets[None, :] ** 2 <= radius**2
+
+
 def ballpoint(image: np.ndarray, width: float, size: int = 280) -> np.ndarray:
     """uint8 (28, 28) white-on-black digit -> uint8 (size, size), its strokes redrawn `width` px wide,
     dark on light paper."""
     strokes = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR)) > 100
-    lines = middle_lines(strokes)
-    radius = width / 2
-    reach = int(np.ceil(radius))
-    offsets = np.arange(-reach, reach + 1)
-    pen = offsets[:, None] ** 2 + offsets[None, :] ** 2 <= max(radius, 0.5) ** 2
-    drawn = ndimage.binary_dilation(lines, structure=pen)
+    drawn = ndimage.binary_dilation(middle_lines(strokes), structure=round_pen(width))
     return np.where(drawn, INK, PAPER).astype(np.uint8)

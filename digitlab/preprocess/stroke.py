@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from digitlab.data.pens import round_pen
+
 MIN_WIDTH = 1.5  # px in the 20 px box: below MNIST's thinnest strokes (1st percentile 1.9)
 # px in the box: MNIST's thinnest pens. Grown thicker, scribbles look written more than they do:
 # 2.45 (MNIST's median) read the same ballpoint digits no better (98.8% "ok" and right, pens of
@@ -41,11 +43,8 @@ def grow_thin_strokes(crop: np.ndarray, mask: np.ndarray, box: int) -> np.ndarra
     width = stroke_width(mask)
     if width >= MIN_WIDTH * per_box_pixel:
         return crop
-    radius = (TARGET_WIDTH * per_box_pixel - width) / 2  # grown on both sides of the stroke
-    if radius < 0.5:
+    pen = round_pen(TARGET_WIDTH * per_box_pixel - width)  # drawn along the stroke: grows both sides
+    if pen.size == 1:
         return crop
-    reach = int(radius)
-    offsets = np.arange(-reach, reach + 1)
-    disk = offsets[:, None] ** 2 + offsets[None, :] ** 2 <= radius**2
-    padded = np.pad(crop, reach)  # strokes at the crop's edge grow outwards too
-    return ndimage.grey_dilation(padded, footprint=disk, mode="constant", cval=0.0)
+    padded = np.pad(crop, len(pen) // 2)  # strokes at the crop's edge grow outwards too
+    return ndimage.grey_dilation(padded, footprint=pen, mode="constant", cval=0.0)
