@@ -120,7 +120,8 @@ class Reader:
 
         A picture near half dark (a thick digit cropped to its box: `Ink.doubtful`)
         does not say which side is ink, so it is prepared both ways and the
-        input that looks more like a digit to this reader is kept.
+        input that looks more like a digit to this reader is kept. A picture
+        already at the model's size may also be read as it stands (`_or_as_given`).
         """
         prepared = prepare(image, self.shape, deskew=self.deskew)
         if prepared.ink is not None and prepared.ink.doubtful:
