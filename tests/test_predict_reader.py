@@ -172,7 +172,8 @@ def test_shipped_reader_flags_blank_noise_letters_and_scribbles_not_digits(shipp
 def test_plain_pen_strokes_that_are_digits_stay_confident(shipped, shape, digit, width):
     """The other side of honesty: a ruler-straight "1" or a round "0" drawn on a canvas is a digit,
     so the typeset letters I, l and O, which have these shapes, are read as 1 and 0 too.
-    (A thin pen, 7% of the height or less, on a perfect ring is flagged: see BENCHMARKS.md.)"""
+    (A perfect ring drawn with a pen about 6% of its height can still read "unsure"; thinner pens
+    are grown to MNIST's thinnest, `preprocess/stroke.py`, and read "ok".)"""
     from PIL import ImageDraw
 
     canvas = Image.new("L", (200, 200), 255)
