@@ -5,8 +5,9 @@
 Renders MNIST *test* digits (test[5000:], the half not used to fit the
 calibration) as synthetic photos (see digitlab.data.synth) and compares the
 model's accuracy on them with the same model on the clean 28x28 originals.
-The same photos again with a desk around the sheet. Then blank pages, noise, letters and scribbles: how many get "no digit" or
-"unsure". Prints a markdown report.
+The same photos again with a desk around the sheet. Then blank pages, noise,
+letters and scribbles: how many get "no digit" or "unsure". Prints a
+markdown report.
 """
 
 from __future__ import annotations

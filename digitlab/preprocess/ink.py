@@ -35,6 +35,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from digitlab.preprocess.blobs import large_blobs
 from digitlab.preprocess.impulses import remove_impulses
 from digitlab.preprocess.otsu import ink_apart, otsu_threshold
 from digitlab.preprocess.rules import remove_paper_lines, stroke_width
@@ -241,12 +242,7 @@ def lighting_window(grey: np.ndarray) -> int:
 
 def remove_specks(mask: np.ndarray) -> np.ndarray:
     """Drop components far smaller than the largest (sensor noise, dust)."""
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
-    if n <= 1:
-        return mask
-    areas = np.bincount(labels.ravel())[1:]
-    keep = areas >= max(2, 0.02 * areas.max())
-    return keep[labels - 1] & mask
+    return large_blobs(mask, 0.02, at_least=2)
 
 
 def _noise_sigma(shape) -> float:

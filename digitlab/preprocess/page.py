@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from digitlab.preprocess.blobs import CROSS, large_blobs
 from digitlab.preprocess.ink import outer_ring
 from digitlab.preprocess.otsu import otsu_threshold
 
@@ -50,12 +51,7 @@ def find_page(grey: np.ndarray) -> tuple[int, int, int, int] | None:
     small = grey[::step, ::step]
     level, _ = otsu_threshold(small)
     light = small > level
-    labels, count = ndimage.label(light)
-    if count == 0:
-        return None
-    sizes = np.bincount(labels.ravel())
-    sizes[0] = 0
-    sheet = ndimage.binary_fill_holes(labels == np.argmax(sizes))
+    sheet = ndimage.binary_fill_holes(large_blobs(light, 1.0, CROSS))  # the largest lighter region
     if not _is_a_sheet(sheet, light) or not _sharp_edge(small, sheet):
         return None
     rows, cols = np.nonzero(sheet)

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from digitlab.preprocess.blobs import large_blobs
+
 MIN_SPAN = 0.5  # a printed line covers at least this share of the picture across
 EDGE_SPAN = 0.25  # ...and the rows along its blurred edges at least this share,
 BLUR_ROWS = 2  # ...this many on each side at most
@@ -136,10 +138,7 @@ def _widen(cover: np.ndarray, low: int, high: int, least: float) -> tuple[int, i
 
 def _large_blobs(mask: np.ndarray, share: float = 0.1) -> np.ndarray:
     """The blobs of `mask` at least `share` of the largest: the digits, not the scraps of line left over."""
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
-    sizes = np.bincount(labels.ravel())
-    sizes[0] = 0
-    return (sizes >= share * sizes.max())[labels]
+    return large_blobs(mask, share)
 
 
 def _vertical_runs(mask: np.ndarray) -> np.ndarray:
